@@ -1,0 +1,1 @@
+"""amqp-dispatcher: a daemon that runs Python consumer classes against RabbitMQ."""

@@ -1,0 +1,295 @@
+"""The transport: every pika call of the daemon lives in this module.
+
+pika's GeventConnection runs its callbacks in gevent's hub greenlet, where nothing may block.
+Callbacks here only set results and hand deliveries on; the blocking wrappers (`_rpc`) are for
+ordinary greenlets, which wait on those results while the hub runs the I/O.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import uuid
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+
+import gevent.event
+import pika
+import pika.exceptions
+from pika.adapters.gevent_connection import GeventConnection
+
+from .url import Target
+
+log = logging.getLogger("amqp-dispatcher.connection")
+
+PROPERTY_NAMES = (
+    "content_type",
+    "content_encoding",
+    "headers",
+    "delivery_mode",
+    "priority",
+    "correlation_id",
+    "reply_to",
+    "expiration",
+    "message_id",
+    "timestamp",
+    "type",
+    "user_id",
+    "app_id",
+    "cluster_id",
+)
+
+
+class AMQPError(Exception):
+    """Base of the transport's errors; the text is meant for a log line."""
+
+
+class ConnectionFailed(AMQPError):
+    """A broker could not be reached, or the connection to it was lost."""
+
+
+class AccessRefused(AMQPError):
+    """The broker refused the credentials or the vhost: retrying elsewhere will not help."""
+
+
+class ChannelClosed(AMQPError):
+    """The channel is closed; `code` and `text` are the broker's reply, when it sent one."""
+
+    def __init__(self, code: int, text: str) -> None:
+        super().__init__(f"{text} ({code})" if code else text)
+        self.code = code
+        self.text = text
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """One message as the broker delivered it, free of pika's types."""
+
+    body: bytes
+    delivery_tag: int
+    redelivered: bool
+    exchange: str
+    routing_key: str
+    consumer_tag: str
+    properties: dict
+
+
+def connection_name() -> str:
+    """HOSTNAME-PID-RANDOM: tells operators, in the management UI, where a connection comes from."""
+    return f"{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:8]}"
+
+
+def connect(targets: Iterable[Target], name: str) -> Connection:
+    """Open a connection to the first target that answers, logging each one that does not."""
+    failures = []
+    for target in targets:
+        try:
+            return Connection.open(target, name)
+        except ConnectionFailed as exc:
+            log.warning("cannot connect to %s: %s", target, exc)
+            failures.append(f"{target}: {exc}")
+    raise ConnectionFailed("no broker reachable (" + "; ".join(failures) + ")")
+
+
+class Connection:
+    def __init__(self, target: Target) -> None:
+        self.target = target
+        self.closed: gevent.event.AsyncResult = gevent.event.AsyncResult()
+        self._pika: GeventConnection | None = None
+
+    @classmethod
+    def open(cls, target: Target, name: str) -> Connection:
+        connection = cls(target)
+        opened = gevent.event.AsyncResult()
+        connection._pika = GeventConnection(
+            _parameters(target, name),
+            on_open_callback=opened.set,
+            on_open_error_callback=lambda _conn, exc: opened.set_exception(_open_error(exc)),
+            on_close_callback=connection._on_close,
+        )
+        opened.get()
+        log.info("connected to %s as %s", target, name)
+        return connection
+
+    def channel(self) -> Channel:
+        opened = gevent.event.AsyncResult()
+        try:
+            pika_channel = self._pika.channel(on_open_callback=opened.set)
+        except pika.exceptions.AMQPError as exc:
+            raise ConnectionFailed(_describe(exc)) from None
+        channel = Channel(pika_channel)
+        channel.wait(opened)
+        return channel
+
+    def close(self) -> None:
+        if not self.closed.ready() and not self._pika.is_closing:
+            self._pika.close()
+        self.closed.wait()
+
+    def _on_close(self, _conn: GeventConnection, reason: BaseException) -> None:
+        if isinstance(reason, pika.exceptions.ConnectionClosedByClient):
+            self.closed.set(None)
+        else:
+            self.closed.set(ConnectionFailed(_describe(reason)))
+
+
+class Channel:
+    def __init__(self, pika_channel: pika.channel.Channel) -> None:
+        self._pika = pika_channel
+        self._waiting: set[gevent.event.AsyncResult] = set()
+        self.closed: gevent.event.AsyncResult = gevent.event.AsyncResult()
+        pika_channel.add_on_close_callback(self._on_close)
+
+    @property
+    def number(self) -> int:
+        return self._pika.channel_number
+
+    def declare_exchange(self, name: str, exchange_type: str, **flags) -> None:
+        self._rpc(self._pika.exchange_declare, exchange=name, exchange_type=exchange_type, **flags)
+
+    def declare_queue(self, name: str, **flags) -> None:
+        self._rpc(self._pika.queue_declare, queue=name, **flags)
+
+    def bind_queue(self, queue: str, exchange: str, routing_key: str, arguments: dict) -> None:
+        self._rpc(
+            self._pika.queue_bind,
+            queue=queue,
+            exchange=exchange,
+            routing_key=routing_key,
+            arguments=arguments,
+        )
+
+    def qos(self, prefetch_count: int) -> None:
+        self._rpc(self._pika.basic_qos, prefetch_count=prefetch_count)
+
+    def consume(
+        self,
+        queue: str,
+        on_delivery: Callable[[Delivery], None],
+        on_cancelled: Callable[[], None],
+    ) -> str:
+        """Subscribe; both callbacks run in the hub and must not block."""
+
+        def deliver(_channel, method, properties, body: bytes) -> None:
+            on_delivery(
+                Delivery(
+                    body=body,
+                    delivery_tag=method.delivery_tag,
+                    redelivered=method.redelivered,
+                    exchange=method.exchange,
+                    routing_key=method.routing_key,
+                    consumer_tag=method.consumer_tag,
+                    properties=_properties_dict(properties),
+                )
+            )
+
+        self._pika.add_on_cancel_callback(lambda _frame: on_cancelled())
+        frame = self._rpc(self._pika.basic_consume, queue=queue, on_message_callback=deliver)
+        return frame.method.consumer_tag
+
+    def cancel(self, consumer_tag: str) -> None:
+        self._rpc(self._pika.basic_cancel, consumer_tag=consumer_tag)
+
+    def ack(self, delivery_tag: int, multiple: bool = False) -> None:
+        self._call(self._pika.basic_ack, delivery_tag=delivery_tag, multiple=multiple)
+
+    def nack(self, delivery_tag: int, requeue: bool) -> None:
+        self._call(self._pika.basic_nack, delivery_tag=delivery_tag, requeue=requeue)
+
+    def reject(self, delivery_tag: int, requeue: bool) -> None:
+        self._call(self._pika.basic_reject, delivery_tag=delivery_tag, requeue=requeue)
+
+    def publish(self, exchange: str, routing_key: str, body: bytes, properties: dict) -> None:
+        unknown = set(properties) - set(PROPERTY_NAMES)
+        if unknown:
+            raise TypeError(f"unknown message properties: {', '.join(sorted(unknown))}")
+        self._call(
+            self._pika.basic_publish,
+            exchange=exchange,
+            routing_key=routing_key,
+            body=body,
+            properties=pika.BasicProperties(**properties),
+        )
+
+    def close(self) -> None:
+        if self._pika.is_open:
+            self._pika.close()
+        self.closed.wait()
+
+    def wait(self, result: gevent.event.AsyncResult):
+        """Block this greenlet on `result`, failing with ChannelClosed if the channel closes."""
+        if self.closed.ready():
+            raise self.closed.get()
+        self._waiting.add(result)
+        try:
+            return result.get()
+        finally:
+            self._waiting.discard(result)
+
+    def _rpc(self, method: Callable, **kwargs):
+        result = gevent.event.AsyncResult()
+        self._call(method, callback=result.set, **kwargs)
+        return self.wait(result)
+
+    def _call(self, method: Callable, **kwargs):
+        try:
+            return method(**kwargs)
+        except pika.exceptions.ChannelWrongStateError:
+            raise self.closed.get() if self.closed.ready() else ChannelClosed(0, "closed") from None
+
+    def _on_close(self, _channel, reason: BaseException) -> None:
+        if isinstance(reason, pika.exceptions.ChannelClosed):
+            error = ChannelClosed(reason.reply_code, reason.reply_text)
+        else:
+            error = ChannelClosed(0, _describe(reason))
+        self.closed.set(error)
+        for result in list(self._waiting):
+            result.set_exception(error)
+
+
+def _parameters(target: Target, name: str) -> pika.ConnectionParameters:
+    timeouts = {}
+    if target.connection_timeout is not None:
+        timeouts = {"socket_timeout": target.connection_timeout}
+        timeouts["stack_timeout"] = target.connection_timeout
+    return pika.ConnectionParameters(
+        host=target.host,
+        port=target.port,
+        virtual_host=target.vhost,
+        credentials=pika.PlainCredentials(target.username, target.password),
+        heartbeat=target.heartbeat,
+        connection_attempts=1,
+        client_properties={"connection_name": name},
+        **timeouts,
+    )
+
+
+def _properties_dict(properties: pika.BasicProperties) -> dict:
+    values = {name: getattr(properties, name) for name in PROPERTY_NAMES}
+    return {name: value for name, value in values.items() if value is not None}
+
+
+def _open_error(exc: BaseException) -> AMQPError:
+    if isinstance(
+        exc,
+        pika.exceptions.ProbableAuthenticationError
+        | pika.exceptions.AuthenticationError
+        | pika.exceptions.ProbableAccessDeniedError,
+    ):
+        return AccessRefused(_describe(exc))
+    return ConnectionFailed(_describe(exc))
+
+
+def _describe(exc: BaseException) -> str:
+    """The innermost readable reason behind one of pika's nested connection errors."""
+    if isinstance(exc, pika.exceptions.AMQPConnectionWorkflowFailed):
+        return _describe(exc.exceptions[-1])
+    if isinstance(exc, pika.exceptions.ConnectionClosed | pika.exceptions.ChannelClosed):
+        return f"{exc.reply_text} ({exc.reply_code})"
+    if isinstance(exc, OSError):
+        return exc.strerror or str(exc) or type(exc).__name__
+    for arg in exc.args:
+        if isinstance(arg, BaseException):
+            return _describe(arg)
+    return str(exc) or type(exc).__name__

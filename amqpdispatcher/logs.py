@@ -1,0 +1,30 @@
+"""Logging set-up, applied before anything logs."""
+
+from __future__ import annotations
+
+import logging
+import logging.config
+import os
+import sys
+
+DEFAULT_FORMAT = "%(asctime)s %(levelname)s [%(name)s] %(message)s"
+
+
+class LoggingSetupError(Exception):
+    """LOGGING_FILE_CONFIG cannot be applied; the text names the setting and the file."""
+
+
+def setup_logging(file_config: str | None) -> None:
+    """Apply `file_config` (LOGGING_FILE_CONFIG) with logging.config.fileConfig, or log INFO
+    and above to stderr. pika's own records are kept to errors by default: the daemon reports
+    connection and channel failures itself, one line each."""
+    if not file_config:
+        logging.basicConfig(level=logging.INFO, format=DEFAULT_FORMAT, stream=sys.stderr)
+        logging.getLogger("pika").setLevel(logging.CRITICAL)
+        return
+    if not os.path.isfile(file_config):
+        raise LoggingSetupError(f"LOGGING_FILE_CONFIG: no such file: {file_config}")
+    try:
+        logging.config.fileConfig(file_config, disable_existing_loggers=False)
+    except Exception as exc:
+        raise LoggingSetupError(f"LOGGING_FILE_CONFIG: {file_config}: {exc!r}") from None

@@ -1,0 +1,55 @@
+"""The `amqp` object a consumer receives with each message: answers it and publishes."""
+
+from __future__ import annotations
+
+from .connection import Channel
+from .publisher import Publisher
+
+
+class AlreadyAnswered(RuntimeError):
+    """A message can be acked, nacked or rejected once."""
+
+
+class AMQPProxy:
+    __slots__ = ("_channel", "_delivery_tag", "_publisher", "answer")
+
+    def __init__(self, channel: Channel, delivery_tag: int, publisher: Publisher) -> None:
+        self._channel = channel
+        self._delivery_tag = delivery_tag
+        self._publisher = publisher
+        self.answer: str | None = None
+
+    def ack(self) -> None:
+        self._answer("ack")
+        self._channel.ack(self._delivery_tag)
+
+    def nack(self, requeue: bool = True) -> None:
+        self._answer("nack")
+        self._channel.nack(self._delivery_tag, requeue)
+
+    def reject(self, requeue: bool = True) -> None:
+        self._answer("reject")
+        self._channel.reject(self._delivery_tag, requeue)
+
+    def publish(
+        self,
+        exchange: str,
+        routing_key: str,
+        headers: dict | None = None,
+        body: bytes | str = b"",
+        **properties,
+    ) -> None:
+        """Publish a message; `properties` are AMQP basic properties (content_type,
+        delivery_mode, message_id, ...)."""
+        if isinstance(body, str):
+            body = body.encode("utf-8")
+        if headers:
+            properties["headers"] = headers
+        self._publisher.publish(exchange, routing_key, body, properties)
+
+    def _answer(self, how: str) -> None:
+        if self.answer is not None:
+            raise AlreadyAnswered(
+                f"delivery {self._delivery_tag} was already answered with {self.answer}"
+            )
+        self.answer = how

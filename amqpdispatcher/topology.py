@@ -1,0 +1,64 @@
+"""Declaring the config's exchanges, queues and bindings on the broker."""
+
+from __future__ import annotations
+
+import logging
+
+from .config import Config
+from .connection import AMQPError, Connection
+
+log = logging.getLogger("amqp-dispatcher.topology")
+
+
+class TopologyError(Exception):
+    """The broker refused part of the topology; the text names its YAML path."""
+
+
+def declare(connection: Connection, config: Config) -> None:
+    """Exchanges first, then each queue with its bindings, on a channel closed afterwards.
+    The first refusal stops it: the broker closes the channel on any declare error."""
+    channel = connection.channel()
+    for exchange in config.exchanges:
+        where = f"{exchange.path}: exchange {exchange.name!r}"
+        _do(
+            where,
+            channel.declare_exchange,
+            exchange.name,
+            exchange.type,
+            durable=exchange.durable,
+            auto_delete=exchange.auto_delete,
+            internal=exchange.internal,
+            passive=exchange.passive,
+            arguments=exchange.arguments,
+        )
+    for queue in config.queues:
+        _do(
+            f"{queue.path}: queue {queue.name!r}",
+            channel.declare_queue,
+            queue.name,
+            durable=queue.durable,
+            auto_delete=queue.auto_delete,
+            exclusive=queue.exclusive,
+            passive=queue.passive,
+            arguments=queue.arguments,
+        )
+        for binding in queue.bindings:
+            _do(
+                f"{binding.path}: binding of {queue.name!r} to exchange {binding.exchange!r}",
+                channel.bind_queue,
+                queue.name,
+                binding.exchange,
+                binding.routing_key,
+                binding.arguments,
+            )
+    channel.close()
+    log.info(
+        "declared %d exchanges and %d queues", len(config.exchanges), len(config.queues)
+    )
+
+
+def _do(where: str, declare_one, *args, **kwargs) -> None:
+    try:
+        declare_one(*args, **kwargs)
+    except AMQPError as exc:
+        raise TopologyError(f"{where}: {exc}") from None
