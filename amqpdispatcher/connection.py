@@ -18,6 +18,11 @@ import gevent.event
 import pika
 import pika.exceptions
 from pika.adapters.gevent_connection import GeventConnection
+from pika.adapters.utils.connection_workflow import (
+    AMQPConnectionWorkflowFailed,
+    AMQPConnectorPhaseErrorBase,
+    AMQPConnectorStackTimeout,
+)
 
 from .url import Target
 
@@ -283,8 +288,12 @@ def _open_error(exc: BaseException) -> AMQPError:
 
 def _describe(exc: BaseException) -> str:
     """The innermost readable reason behind one of pika's nested connection errors."""
-    if isinstance(exc, pika.exceptions.AMQPConnectionWorkflowFailed):
+    if isinstance(exc, AMQPConnectionWorkflowFailed):
         return _describe(exc.exceptions[-1])
+    if isinstance(exc, AMQPConnectorPhaseErrorBase):
+        return _describe(exc.exception)
+    if isinstance(exc, AMQPConnectorStackTimeout):
+        return "timed out"
     if isinstance(exc, pika.exceptions.ConnectionClosed | pika.exceptions.ChannelClosed):
         return f"{exc.reply_text} ({exc.reply_code})"
     if isinstance(exc, OSError):

@@ -12,7 +12,7 @@ from .config import Config
 
 
 class LoadError(Exception):
-    """User code named in the config cannot be loaded: one line per problem, naming its YAML path."""
+    """User code named in the config cannot be loaded; one line per problem, with its YAML path."""
 
     def __init__(self, problems: list[str]) -> None:
         super().__init__("\n".join(problems))

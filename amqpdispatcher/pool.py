@@ -58,7 +58,9 @@ class ConsumerPool:
             for _ in range(self.spec.consumer_count):
                 self._add(self._class())
         except Exception as exc:
-            raise PoolError(f"{self.spec.path}: cannot create {self.spec.consumer}: {exc!r}") from exc
+            raise PoolError(
+                f"{self.spec.path}: cannot create {self.spec.consumer}: {exc!r}"
+            ) from exc
         try:
             self._channel = self._connection.channel()
             self._channel.qos(self.spec.prefetch_count)
@@ -66,7 +68,9 @@ class ConsumerPool:
                 self.spec.queue, self._on_delivery, self._on_cancelled
             )
         except AMQPError as exc:
-            raise PoolError(f"{self.spec.path}: cannot consume {self.spec.queue!r}: {exc}") from None
+            raise PoolError(
+                f"{self.spec.path}: cannot consume {self.spec.queue!r}: {exc}"
+            ) from None
         self._channel.closed.rawlink(self._on_channel_closed)
         log.info(
             "consuming %r with %d x %s, prefetch %d",
@@ -165,11 +169,13 @@ class ConsumerPool:
                 delay = min(delay * 2, REPLACE_RETRY_CAP)
 
     def _on_cancelled(self) -> None:
-        self._on_fatal(f"{self.spec.path}: the broker cancelled the consumer of {self.spec.queue!r}")
+        self._on_fatal(
+            f"{self.spec.path}: the broker cancelled the consumer of {self.spec.queue!r}"
+        )
 
     def _on_channel_closed(self, closed) -> None:
         if not self._stopping:
             self._on_fatal(
                 f"{self.spec.path}: the channel consuming {self.spec.queue!r} closed: "
-                f"{closed.exception}"
+                f"{closed.value}"
             )

@@ -37,5 +37,5 @@ class Publisher:
 
 
 def _log_closed(closed) -> None:
-    if closed.exception is not None:
-        log.error("the broker closed the publishing channel: %s", closed.exception)
+    if closed.value.code:
+        log.error("the broker closed the publishing channel: %s", closed.value)

@@ -52,9 +52,7 @@ def declare(connection: Connection, config: Config) -> None:
                 binding.arguments,
             )
     channel.close()
-    log.info(
-        "declared %d exchanges and %d queues", len(config.exchanges), len(config.queues)
-    )
+    log.info("declared %d exchanges and %d queues", len(config.exchanges), len(config.queues))
 
 
 def _do(where: str, declare_one, *args, **kwargs) -> None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import random
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from urllib.parse import parse_qsl, unquote
 
 DEFAULT_URL = "amqp://guest:guest@localhost:5672/"
@@ -22,7 +22,7 @@ class Target:
     host: str
     port: int
     username: str
-    password: str
+    password: str = field(repr=False)
     vhost: str
     heartbeat: int | None
     connection_timeout: float | None
@@ -37,7 +37,9 @@ def parse_url(url: str, heartbeat_override: str | None = None) -> list[Target]:
     """Every host of `url`, in the order written; `heartbeat_override` is RABBITMQ_HEARTBEAT."""
     scheme, sep, rest = url.partition("://")
     if not sep or scheme.lower() != "amqp":
-        raise URLError(f"RABBITMQ_URL: expected amqp://USER:PASS@HOST[:PORT]/VHOST, got {mask(url)!r}")
+        raise URLError(
+            f"RABBITMQ_URL: expected amqp://USER:PASS@HOST[:PORT]/VHOST, got {mask(url)!r}"
+        )
     netloc, _, path_and_query = rest.partition("/")
     path, _, query = path_and_query.partition("?")
     if "?" in netloc:

@@ -35,8 +35,11 @@ class Consumer:
 
 class ResultConsumer:
     def consume(self, amqp, msg) -> None:
-        log.info("result of item %d, republished by instance %s", msg.json()["id"],
-                 msg.headers.get("instance"))
+        log.info(
+            "result of item %d, republished by instance %s",
+            msg.json()["id"],
+            msg.headers.get("instance"),
+        )
 
     def shutdown(self, exception) -> None:
         pass

@@ -1,0 +1,202 @@
+"""Fixtures for tests against the real broker: a test-side client, and the daemon run as a
+subprocess through its real command line."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+
+import pika
+import pytest
+import yaml
+
+TESTS = Path(__file__).parent
+RABBITMQ_URL = os.environ.get("RABBITMQ_URL") or "amqp://guest:guest@localhost:5672/"
+
+
+def wait_for(predicate, timeout: float = 20.0, what: str = "condition"):
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout}s waiting for {what}")
+        time.sleep(0.05)
+
+
+def rabbitmqctl(*args: str) -> str:
+    return subprocess.run(
+        ["rabbitmqctl", "-q", *args], check=True, capture_output=True, text=True
+    ).stdout
+
+
+class Broker:
+    """The test's own client. Every name it hands out is unique and deleted afterwards."""
+
+    def __init__(self) -> None:
+        self.connection = pika.BlockingConnection(pika.URLParameters(RABBITMQ_URL))
+        self.channel = self.connection.channel()
+        self.queues: list[str] = []
+        self.exchanges: list[str] = []
+
+    def queue_name(self, label: str = "q") -> str:
+        name = f"test.{label}.{uuid.uuid4().hex[:8]}"
+        self.queues.append(name)
+        return name
+
+    def exchange_name(self, label: str = "x") -> str:
+        name = f"test.{label}.{uuid.uuid4().hex[:8]}"
+        self.exchanges.append(name)
+        return name
+
+    def publish(self, routing_key: str, work: dict | str, exchange: str = "", **properties):
+        body = work if isinstance(work, str) else json.dumps(work)
+        properties.setdefault("delivery_mode", 2)
+        self.channel.basic_publish(exchange, routing_key, body, pika.BasicProperties(**properties))
+
+    def publish_many(self, queue: str, works: list[dict]) -> None:
+        for work in works:
+            self.publish(queue, work)
+
+    def declare_ok(self, queue: str):
+        """The queue's DeclareOk (message_count counts ready messages), or None if missing."""
+        channel = self.connection.channel()
+        try:
+            return channel.queue_declare(queue, passive=True).method
+        except pika.exceptions.ChannelClosedByBroker:
+            return None
+        finally:
+            if channel.is_open:
+                channel.close()
+
+    def consumers(self, queue: str) -> int:
+        ok = self.declare_ok(queue)
+        return ok.consumer_count if ok else 0
+
+    def messages(self, queue: str) -> int:
+        return self.declare_ok(queue).message_count
+
+    def get_all(self, queue: str) -> list[tuple]:
+        got = []
+        while True:
+            method, properties, body = self.channel.basic_get(queue, auto_ack=True)
+            if method is None:
+                return got
+            got.append((method, properties, body))
+
+    def cleanup(self) -> None:
+        for queue in self.queues:
+            self.channel.queue_delete(queue)
+        for exchange in self.exchanges:
+            self.channel.exchange_delete(exchange)
+        self.connection.close()
+
+
+class Daemon:
+    """`amqp-dispatcher` run as a subprocess, its log in a file and its consumers' records in
+    another (see scripted.py)."""
+
+    def __init__(self, directory: Path, config: dict | str, env: dict[str, str]) -> None:
+        self.config_path = directory / "config.yml"
+        text = config if isinstance(config, str) else yaml.safe_dump(config, sort_keys=False)
+        self.config_path.write_text(text)
+        self.log_path = directory / "daemon.log"
+        self.record_path = directory / "records.jsonl"
+        self.env = {
+            **os.environ,
+            "RABBITMQ_URL": RABBITMQ_URL,
+            "PYTHONPATH": str(TESTS),
+            "RECORD_FILE": str(self.record_path),
+            **env,
+        }
+        self.process: subprocess.Popen | None = None
+
+    def command(self, *args: str) -> list[str]:
+        return [sys.executable, "-m", "amqpdispatcher", "--config", str(self.config_path), *args]
+
+    def start(self, *args: str) -> Daemon:
+        with open(self.log_path, "ab") as log:
+            self.process = subprocess.Popen(
+                self.command(*args), stdout=log, stderr=subprocess.STDOUT, env=self.env
+            )
+        return self
+
+    def run(self, *args: str, timeout: float = 30) -> subprocess.CompletedProcess:
+        """Run to completion (for runs expected to exit by themselves); stdout has stderr too."""
+        return subprocess.run(
+            self.command(*args),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            env=self.env,
+            timeout=timeout,
+        )
+
+    def wait_ready(self, timeout: float = 20.0) -> Daemon:
+        wait_for(lambda: "ready:" in self.log() or self.process.poll() is not None, timeout)
+        assert self.process.poll() is None, f"daemon exited early:\n{self.log()}"
+        return self
+
+    def stop(self, signum: int = signal.SIGTERM, timeout: float = 40.0) -> int:
+        self.process.send_signal(signum)
+        return self.process.wait(timeout)
+
+    def log(self) -> str:
+        return self.log_path.read_text() if self.log_path.exists() else ""
+
+    def records(self, event: str | None = None) -> list[dict]:
+        if not self.record_path.exists():
+            return []
+        lines = self.record_path.read_text().splitlines()
+        records = [json.loads(line) for line in lines]
+        return [r for r in records if event is None or r["event"] == event]
+
+    def kill(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.kill()
+            self.process.wait()
+
+
+@pytest.fixture
+def broker():
+    client = Broker()
+    yield client
+    client.cleanup()
+
+
+@pytest.fixture
+def daemon_factory(tmp_path):
+    daemons: list[Daemon] = []
+
+    def make(config: dict | str, **env: str) -> Daemon:
+        directory = tmp_path / f"daemon{len(daemons)}"
+        directory.mkdir()
+        daemon = Daemon(directory, config, env)
+        daemons.append(daemon)
+        return daemon
+
+    yield make
+    for daemon in daemons:
+        daemon.kill()
+
+
+def consumer_config(queue: str, count: int = 1, prefetch: int = 1, **queue_keys) -> dict:
+    """A config with one queue and the Scripted consumer on it."""
+    return {
+        "queues": [{"queue": queue, "durable": False, **queue_keys}],
+        "consumers": [
+            {
+                "consumer": "scripted:Scripted",
+                "queue": queue,
+                "consumer_count": count,
+                "prefetch_count": prefetch,
+            }
+        ],
+    }

@@ -1,0 +1,91 @@
+"""A consumer for the integration tests: each message says what to do, and every call is
+recorded as a JSON line in the file named by RECORD_FILE, for the test to read back."""
+
+import itertools
+import json
+import os
+
+import gevent
+
+_ids = itertools.count(1)
+
+
+def record(**event) -> None:
+    with open(os.environ["RECORD_FILE"], "a") as out:
+        out.write(json.dumps(event) + "\n")
+
+
+class Scripted:
+    """Message bodies are JSON: {"id": ..., "do": [steps]}. Steps: "ack", "nack", "reject",
+    "nack-drop", "raise", "raise-once" (only when not redelivered), "twice" (ack twice),
+    ["sleep", seconds], ["publish", exchange, routing_key, body]. No steps: return silently."""
+
+    def __init__(self) -> None:
+        self.instance = next(_ids)
+        record(event="init", instance=self.instance)
+
+    def consume(self, amqp, msg) -> None:
+        work = msg.json()
+        record(
+            event="consume",
+            instance=self.instance,
+            id=work.get("id"),
+            text=msg.text,
+            headers=msg.headers,
+            properties={k: v for k, v in msg.properties.items() if k != "headers"},
+            delivery_info=msg.delivery_info,
+        )
+        for step in work.get("do", []):
+            self._step(amqp, msg, step)
+        record(event="done", instance=self.instance, id=work.get("id"))
+
+    def _step(self, amqp, msg, step) -> None:
+        if step == "ack":
+            amqp.ack()
+        elif step == "nack":
+            amqp.nack()
+        elif step == "nack-drop":
+            amqp.nack(requeue=False)
+        elif step == "reject":
+            amqp.reject(requeue=not msg.delivery_info["redelivered"])
+        elif step == "raise" or (step == "raise-once" and not msg.delivery_info["redelivered"]):
+            raise RuntimeError("scripted failure")
+        elif step == "twice":
+            amqp.ack()
+            try:
+                amqp.ack()
+            except Exception as exc:
+                record(event="second-answer", error=type(exc).__name__, message=str(exc))
+        elif step[0] == "sleep":
+            gevent.sleep(step[1])
+        elif step[0] == "publish":
+            amqp.publish(step[1], step[2], {"from": "scripted"}, step[3], message_id="m1")
+
+    def shutdown(self, exception) -> None:
+        record(event="shutdown", instance=self.instance, exception=repr(exception))
+
+
+class Broken:
+    """Cannot even be created."""
+
+    def __init__(self) -> None:
+        raise ValueError("no database")
+
+    def consume(self, amqp, msg) -> None:
+        pass
+
+    def shutdown(self, exception) -> None:
+        pass
+
+
+class NoShutdown:
+    def consume(self, amqp, msg) -> None:
+        pass
+
+
+def startup() -> None:
+    record(event="startup")
+
+
+def failing_startup() -> None:
+    raise OSError("cache unreachable")

@@ -1,0 +1,226 @@
+"""The command line: options, --validate, and every way a start can fail, each with a one-line
+error and a non-zero exit."""
+
+import subprocess
+import sys
+
+import pytest
+from conftest import RABBITMQ_URL, consumer_config
+
+DEAD_URL = "amqp://guest:guest@127.0.0.1:1/"
+
+
+def cli(*args: str) -> subprocess.CompletedProcess:
+    command = [sys.executable, "-m", "amqpdispatcher", *args]
+    return subprocess.run(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+
+
+def assert_clean_failure(result, *lines: str) -> None:
+    assert result.returncode == 1, result.stdout
+    for line in lines:
+        assert line in result.stdout
+    assert "Traceback" not in result.stdout
+
+
+def test_version_and_help():
+    assert cli("--version").stdout.startswith("amqp-dispatcher 1.")
+    usage = cli("--help").stdout
+    for option in ("--config", "--validate", "--shutdown-timeout", "RABBITMQ_URL"):
+        assert option in usage
+
+
+def test_validate_accepts_the_sample_config():
+    result = cli("--validate", "--config", "amqp-dispatcher-config.yml")
+    assert result.returncode == 0, result.stdout
+    assert result.stdout == (
+        "amqp-dispatcher-config.yml: OK "
+        "(1 exchanges, 3 queues, 2 consumers, 5 consumer instances)\n"
+    )
+
+
+BAD_CONFIG = """\
+queues:
+  - queue: jobs
+    durable: yes please
+consumers:
+  - consumer: scripted:Scripted
+    queue: jobs
+    prefech_count: 3
+  - consumer: scripted:Scripted
+    queue: jobs
+    prefetch_count: ten
+"""
+
+
+def test_validate_reports_every_problem_and_no_traceback(daemon_factory):
+    daemon = daemon_factory(BAD_CONFIG, RABBITMQ_URL=DEAD_URL)
+    result = daemon.run("--validate")
+    path = daemon.config_path
+    assert result.returncode == 1
+    assert result.stdout.splitlines() == [
+        f"{path}: queues[0].durable: expected a boolean, got 'yes please'",
+        f"{path}: consumers[0].prefech_count: unknown key (did you mean 'prefetch_count'?)",
+        f"{path}: consumers[1].prefetch_count: expected an integer >= 0, got 'ten'",
+    ]
+
+
+def test_validate_imports_the_code_the_config_names(daemon_factory):
+    config = consumer_config("jobs")
+    config["startup_handler"] = "scripted:no_such_handler"
+    config["consumers"] += [
+        {"consumer": "no_such_module:Consumer", "queue": "jobs"},
+        {"consumer": "scripted:Missing", "queue": "jobs"},
+        {"consumer": "scripted:NoShutdown", "queue": "jobs"},
+        {"consumer": "scripted:record", "queue": "jobs"},
+    ]
+    daemon = daemon_factory(config)
+    result = daemon.run("--validate")
+    path = daemon.config_path
+    assert result.returncode == 1
+    assert result.stdout.splitlines() == [
+        f"{path}: startup_handler: 'scripted' has no attribute 'no_such_handler'",
+        f"{path}: consumers[1].consumer: cannot import 'no_such_module': "
+        "ModuleNotFoundError: No module named 'no_such_module'",
+        f"{path}: consumers[2].consumer: 'scripted' has no attribute 'Missing'",
+        f"{path}: consumers[3].consumer: 'scripted:NoShutdown' has no shutdown method",
+        f"{path}: consumers[4].consumer: 'scripted:record' is not a class",
+    ]
+
+
+def test_validate_needs_no_broker(daemon_factory):
+    daemon = daemon_factory(consumer_config("jobs"), RABBITMQ_URL=DEAD_URL)
+    result = daemon.run("--validate")
+    assert result.returncode == 0
+    assert "OK (0 exchanges, 1 queues, 1 consumers, 1 consumer instances)" in result.stdout
+
+
+def test_an_invalid_config_stops_the_start_before_connecting(daemon_factory):
+    daemon = daemon_factory(BAD_CONFIG, RABBITMQ_URL=DEAD_URL)
+    result = daemon.run()
+    assert_clean_failure(
+        result, f"{daemon.config_path}: consumers[1].prefetch_count: expected an integer >= 0"
+    )
+    assert "connect" not in result.stdout
+
+
+def test_unsafe_yaml_is_refused_not_run(daemon_factory, tmp_path):
+    marker = tmp_path / "pwned"
+    config = f'!!python/object/apply:os.system ["touch {marker}"]\n'
+    result = daemon_factory(config).run("--validate")
+    assert_clean_failure(result, "could not determine a constructor")
+    assert not marker.exists()
+
+
+def test_a_missing_config_file(tmp_path):
+    result = cli("--config", str(tmp_path / "nope.yml"))
+    assert_clean_failure(result, f"{tmp_path / 'nope.yml'}: cannot read: No such file or directory")
+
+
+def test_a_consumer_class_that_cannot_be_imported_stops_the_start(broker, daemon_factory):
+    config = consumer_config(broker.queue_name())
+    config["consumers"][0]["consumer"] = "scripted:Missing"
+    daemon = daemon_factory(config)
+    assert_clean_failure(
+        daemon.run(), f"{daemon.config_path}: consumers[0].consumer: 'scripted' has no attribute"
+    )
+
+
+def test_the_startup_handler_runs_before_connecting(broker, daemon_factory):
+    config = consumer_config(broker.queue_name())
+    config["startup_handler"] = "scripted:startup"
+    daemon = daemon_factory(config, RABBITMQ_URL=DEAD_URL)
+    assert_clean_failure(daemon.run(), "no broker reachable")
+    assert [r["event"] for r in daemon.records()] == ["startup"]
+
+
+def test_a_failing_startup_handler_stops_the_start(broker, daemon_factory):
+    config = consumer_config(broker.queue_name())
+    config["startup_handler"] = "scripted:failing_startup"
+    daemon = daemon_factory(config)
+    result = daemon.run()
+    assert result.returncode == 1
+    assert (
+        f"{daemon.config_path}: startup_handler: scripted:failing_startup raised "
+        "OSError('cache unreachable')" in result.stdout
+    )
+
+
+def test_a_binding_to_a_missing_exchange_stops_the_start(broker, daemon_factory):
+    queue, missing = broker.queue_name(), broker.exchange_name("missing")
+    config = consumer_config(queue, bindings=[{"exchange": missing, "routing_key": "k"}])
+    daemon = daemon_factory(config)
+    assert_clean_failure(
+        daemon.run(),
+        f"{daemon.config_path}: queues[0].bindings[0]: binding of '{queue}' to exchange "
+        f"'{missing}': NOT_FOUND - no exchange '{missing}' in vhost '/' (404)",
+    )
+
+
+def test_a_passive_queue_that_does_not_exist_stops_the_start(broker, daemon_factory):
+    queue = broker.queue_name()
+    daemon = daemon_factory(consumer_config(queue, passive=True))
+    assert_clean_failure(
+        daemon.run(),
+        f"queues[0]: queue '{queue}': NOT_FOUND - no queue '{queue}' in vhost '/' (404)",
+    )
+
+
+def test_a_passive_queue_that_exists_is_only_checked(broker, daemon_factory):
+    queue = broker.queue_name()
+    broker.channel.queue_declare(queue, arguments={"x-max-length": 3})
+    daemon = daemon_factory(consumer_config(queue, passive=True, durable=False)).start()
+    daemon.wait_ready()
+    assert daemon.stop() == 0
+
+
+def test_consuming_a_queue_that_does_not_exist_stops_the_start(broker, daemon_factory):
+    config = consumer_config("unused")
+    missing = broker.queue_name("missing")
+    config["consumers"][0]["queue"] = missing
+    daemon = daemon_factory(config)
+    assert_clean_failure(
+        daemon.run(), f"consumers[0]: cannot consume '{missing}': NOT_FOUND - no queue"
+    )
+    broker.queues.append("unused")
+
+
+def test_wrong_credentials_are_a_clear_error(broker, daemon_factory):
+    url = RABBITMQ_URL.replace("guest:guest@", "guest:s3cret@")
+    result = daemon_factory(consumer_config(broker.queue_name()), RABBITMQ_URL=url).run()
+    assert_clean_failure(result, "ACCESS_REFUSED - Login was refused")
+    assert "s3cret" not in result.stdout
+
+
+def test_no_broker_reachable_is_a_clear_error(daemon_factory):
+    result = daemon_factory(consumer_config("jobs"), RABBITMQ_URL=DEAD_URL).run()
+    assert_clean_failure(
+        result, "no broker reachable (amqp://guest:***@127.0.0.1:1/: Connection refused)"
+    )
+
+
+@pytest.mark.parametrize(
+    ("env", "error"),
+    [
+        ({"RABBITMQ_URL": "amqp://u:secret@h:0/"}, "RABBITMQ_URL: invalid port '0' for host 'h'"),
+        ({"RABBITMQ_HEARTBEAT": "soon"}, "RABBITMQ_HEARTBEAT: expected whole seconds"),
+        ({"LOGGING_FILE_CONFIG": "/nonexistent.ini"}, "LOGGING_FILE_CONFIG: no such file"),
+    ],
+)
+def test_bad_environment_is_named(daemon_factory, env, error):
+    result = daemon_factory(consumer_config("jobs"), **env).run()
+    assert_clean_failure(result, error)
+    assert "secret" not in result.stdout
+
+
+def test_logging_file_config_is_applied(broker, daemon_factory, tmp_path):
+    ini = tmp_path / "logging.ini"
+    ini.write_text(
+        "[loggers]\nkeys=root\n[handlers]\nkeys=err\n[formatters]\nkeys=plain\n"
+        "[logger_root]\nlevel=INFO\nhandlers=err\n"
+        "[handler_err]\nclass=StreamHandler\nformatter=plain\nargs=(sys.stderr,)\n"
+        "[formatter_plain]\nformat=CUSTOM|%(name)s|%(message)s\n"
+    )
+    daemon = daemon_factory(consumer_config(broker.queue_name()), LOGGING_FILE_CONFIG=str(ini))
+    daemon.start().wait_ready()
+    assert daemon.stop() == 0
+    assert "CUSTOM|amqp-dispatcher|ready: 1 consumer pools" in daemon.log()

@@ -1,0 +1,65 @@
+"""The transport in-process, against the real broker: which hosts it tries and what it says."""
+
+import logging
+import socket
+
+import pytest
+from conftest import RABBITMQ_URL
+
+from amqpdispatcher.connection import AccessRefused, ConnectionFailed, connect
+from amqpdispatcher.url import parse_url
+
+
+def free_port() -> int:
+    """A loopback port with nothing listening on it."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def alive():
+    (target,) = parse_url(RABBITMQ_URL)
+    return target
+
+
+def dead():
+    (target,) = parse_url(f"amqp://guest:guest@127.0.0.1:{free_port()}/")
+    return target
+
+
+def test_a_dead_host_is_logged_and_the_next_one_tried(caplog):
+    first = dead()
+    caplog.set_level(logging.WARNING, "amqp-dispatcher")
+    connection = connect([first, alive()], "test-connection")
+    try:
+        assert connection.target == alive()
+        assert f"cannot connect to {first}: Connection refused" in caplog.text
+    finally:
+        connection.close()
+    assert connection.closed.get() is None  # closed by us, not lost
+
+
+def test_no_host_answering_names_every_host():
+    first, second = dead(), dead()
+    with pytest.raises(ConnectionFailed) as failure:
+        connect([first, second], "test-connection")
+    assert str(failure.value) == (
+        f"no broker reachable ({first}: Connection refused; {second}: Connection refused)"
+    )
+
+
+def test_wrong_credentials_are_refused_without_trying_other_hosts(caplog):
+    url = RABBITMQ_URL.replace("guest:guest@", "guest:s3cret@")
+    (wrong,) = parse_url(url)
+    caplog.set_level(logging.DEBUG, "amqp-dispatcher")
+    with pytest.raises(AccessRefused) as refused:
+        connect([wrong, dead()], "test-connection")
+    assert "ACCESS_REFUSED" in str(refused.value)
+    assert "s3cret" not in str(refused.value) + caplog.text
+    assert "cannot connect" not in caplog.text  # the dead host was never tried
+
+
+def test_a_missing_vhost_is_refused():
+    (target,) = parse_url(RABBITMQ_URL.rstrip("/") + "/no-such-vhost")
+    with pytest.raises(AccessRefused, match="NOT_ALLOWED - vhost no-such-vhost not found"):
+        connect([target], "test-connection")

@@ -1,0 +1,299 @@
+"""The daemon run through its command line against the real broker."""
+
+import re
+import signal
+import socket
+import time
+
+from conftest import consumer_config, rabbitmqctl, wait_for
+
+
+def started(daemon_factory, config, **env):
+    return daemon_factory(config, **env).start().wait_ready()
+
+
+def test_messages_are_consumed_and_acked(broker, daemon_factory):
+    queue = broker.queue_name()
+    daemon = started(daemon_factory, consumer_config(queue, count=3, prefetch=5))
+    broker.publish_many(queue, [{"id": n} for n in range(50)] + [{"id": 50, "do": ["ack"]}])
+    wait_for(lambda: len(daemon.records("done")) == 51, what="51 messages consumed")
+    assert daemon.stop() == 0
+    assert sorted(r["id"] for r in daemon.records("consume")) == list(range(51))
+    assert broker.messages(queue) == 0  # acked: nothing came back when the channel closed
+    assert len(daemon.records("init")) == 3
+    assert len(daemon.records("shutdown")) == 3
+
+
+def test_message_attributes_reach_the_consumer(broker, daemon_factory):
+    queue = broker.queue_name()
+    daemon = started(daemon_factory, consumer_config(queue))
+    broker.publish(
+        queue,
+        '{"id": "caf\u00e9"}',
+        content_type="application/json",
+        content_encoding="utf-8",
+        headers={"trace": "abc"},
+        message_id="m-1",
+        correlation_id="c-1",
+        reply_to="replies",
+        timestamp=1700000000,
+    )
+    (seen,) = wait_for(lambda: daemon.records("consume"))
+    assert daemon.stop() == 0
+    assert seen["text"] == '{"id": "caf\u00e9"}'
+    assert seen["id"] == "caf\u00e9"
+    assert seen["headers"] == {"trace": "abc"}
+    assert seen["properties"] == {
+        "content_type": "application/json",
+        "content_encoding": "utf-8",
+        "delivery_mode": 2,
+        "message_id": "m-1",
+        "correlation_id": "c-1",
+        "reply_to": "replies",
+        "timestamp": 1700000000,
+    }
+    info = seen["delivery_info"]
+    assert info["routing_key"] == queue
+    assert info["exchange"] == ""
+    assert info["redelivered"] is False
+    assert info["delivery_tag"] == 1
+    assert info["consumer_tag"]
+
+
+def test_raising_consumer_is_replaced_and_its_message_redelivered(broker, daemon_factory):
+    queue = broker.queue_name()
+    daemon = started(daemon_factory, consumer_config(queue, count=2, prefetch=2))
+    broker.publish(queue, {"id": "bad", "do": ["raise-once"]})
+    wait_for(lambda: len(daemon.records("done")) == 1, what="the redelivery to succeed")
+    deliveries = daemon.records("consume")
+    assert [d["delivery_info"]["redelivered"] for d in deliveries] == [False, True]
+    (shutdown,) = daemon.records("shutdown")
+    assert shutdown["instance"] == deliveries[0]["instance"]
+    assert shutdown["exception"] == "RuntimeError('scripted failure')"
+    assert len(daemon.records("init")) == 3  # two at start, one replacement
+    log = daemon.log()
+    assert f"scripted:Scripted raised on queue '{queue}', delivery 1" in log
+    assert "RuntimeError: scripted failure" in log  # the traceback
+    # the pool is back to two instances: two slow messages run side by side
+    broker.publish_many(queue, [{"id": n, "do": [["sleep", 0.5]]} for n in (1, 2)])
+    wait_for(lambda: len(daemon.records("done")) == 3)
+    assert daemon.stop() == 0
+    assert broker.messages(queue) == 0
+
+
+def test_nack_and_reject_requeue(broker, daemon_factory):
+    queue = broker.queue_name()
+    daemon = started(daemon_factory, consumer_config(queue))
+    broker.publish(queue, {"id": "n", "do": ["nack"]})
+    wait_for(lambda: len(daemon.records("consume")) >= 3, what="the nacked message to come back")
+    assert daemon.stop() == 0
+    assert {r["id"] for r in daemon.records("consume")} == {"n"}
+    assert broker.messages(queue) == 1  # still there: nack requeues
+
+
+def test_answering_twice_raises_a_clear_error(broker, daemon_factory):
+    queue = broker.queue_name()
+    daemon = started(daemon_factory, consumer_config(queue))
+    broker.publish(queue, {"id": 1, "do": ["twice"]})
+    (second,) = wait_for(lambda: daemon.records("second-answer"))
+    assert daemon.stop() == 0
+    assert second["error"] == "AlreadyAnswered"
+    assert second["message"] == "delivery 1 was already answered with ack"
+    assert broker.messages(queue) == 0
+
+
+def test_dead_lettering_through_x_dead_letter_exchange(broker, daemon_factory):
+    queue, dead = broker.queue_name(), broker.queue_name("dead")
+    exchange = broker.exchange_name("dlx")
+    config = consumer_config(queue, x_dead_letter_exchange=exchange)
+    config["exchanges"] = [{"exchange": exchange, "type": "fanout", "durable": False}]
+    config["queues"].append({"queue": dead, "durable": False, "bindings": [{"exchange": exchange}]})
+    daemon = started(daemon_factory, config)
+    broker.publish(queue, {"id": "r", "do": ["reject"]})  # requeued once, then dropped
+    broker.publish(queue, {"id": "d", "do": ["nack-drop"]})
+    wait_for(lambda: broker.messages(dead) == 2, what="two dead letters")
+    assert daemon.stop() == 0
+    deaths = {body: props.headers["x-death"][0] for _, props, body in broker.get_all(dead)}
+    assert {reason["reason"] for reason in deaths.values()} == {"rejected"}
+    assert deaths[b'{"id": "r", "do": ["reject"]}']["queue"] == queue
+    assert [r["delivery_info"]["redelivered"] for r in daemon.records("consume")].count(True) == 1
+    assert broker.messages(queue) == 0
+
+
+def test_publish_from_a_consumer(broker, daemon_factory):
+    queue, out = broker.queue_name(), broker.queue_name("out")
+    config = consumer_config(queue)
+    config["queues"].append(
+        {
+            "queue": out,
+            "durable": False,
+            "bindings": [{"exchange": "amq.direct", "routing_key": out}],
+        }
+    )
+    daemon = started(daemon_factory, config)
+    broker.publish(queue, {"id": 1, "do": [["publish", "amq.direct", out, "h\u00e9llo"]]})
+    wait_for(lambda: broker.messages(out) == 1, what="the republished message")
+    assert daemon.stop() == 0
+    ((method, properties, body),) = broker.get_all(out)
+    assert body == "h\u00e9llo".encode()
+    assert properties.headers == {"from": "scripted"}
+    assert properties.message_id == "m1"
+    assert method.routing_key == out
+
+
+def test_publish_to_a_missing_exchange_does_not_stop_consuming(broker, daemon_factory):
+    queue = broker.queue_name()
+    daemon = started(daemon_factory, consumer_config(queue))
+    missing = broker.exchange_name("missing")
+    broker.publish(queue, {"id": 1, "do": [["publish", missing, "k", "x"]]})
+    wait_for(lambda: "closed the publishing channel" in daemon.log(), what="the channel error")
+    assert f"no exchange '{missing}'" in daemon.log()
+    broker.publish(queue, {"id": 2})
+    wait_for(lambda: len(daemon.records("done")) == 2)
+    assert daemon.stop() == 0
+    assert broker.messages(queue) == 0
+
+
+def test_queue_arguments_reach_the_broker(broker, daemon_factory):
+    queue, quorum = broker.queue_name(), broker.queue_name("quorum")
+    config = consumer_config(
+        queue,
+        x_dead_letter_exchange="amq.fanout",
+        x_dead_letter_routing_key="dead",
+        x_max_length=100,
+        x_expires=600000,
+        x_message_ttl=60000,
+        arguments={"x-max-priority": 5},
+    )
+    config["queues"].append({"queue": quorum, "x_queue_type": "quorum", "x_max_length": 7})
+    daemon = started(daemon_factory, config)
+    listing = {
+        line.split("\t")[0]: line.split("\t")[1]
+        for line in rabbitmqctl(
+            "list_queues", "--no-table-headers", "name", "arguments"
+        ).splitlines()
+        if "\t" in line
+    }
+    assert daemon.stop() == 0
+    for argument in (
+        '{"x-dead-letter-exchange","amq.fanout"}',
+        '{"x-dead-letter-routing-key","dead"}',
+        '{"x-max-length",100}',
+        '{"x-expires",600000}',
+        '{"x-message-ttl",60000}',
+        '{"x-max-priority",5}',
+    ):
+        assert argument in listing[queue]
+    assert '{"x-queue-type","quorum"}' in listing[quorum]
+    assert '{"x-max-length",7}' in listing[quorum]
+
+
+def daemon_connection(daemon) -> tuple[str, int]:
+    """The connection_name and heartbeat timeout of the daemon's connection, as the broker
+    lists them; found by the daemon's pid inside its HOSTNAME-PID-RANDOM connection_name."""
+    pattern = re.compile(rf'"connection_name","([^"]*-{daemon.process.pid}-[0-9a-f]{{8}})"')
+
+    def find():
+        columns = ("--no-table-headers", "timeout", "client_properties")
+        for line in rabbitmqctl("list_connections", *columns).splitlines():
+            timeout, _, properties = line.partition("\t")
+            match = pattern.search(properties)
+            if match:
+                return match.group(1), int(timeout)
+        return None
+
+    return wait_for(find, what="the daemon's connection")
+
+
+def daemon_timeout(daemon) -> int:
+    return daemon_connection(daemon)[1]
+
+
+def test_heartbeat_from_the_url_and_the_override(broker, daemon_factory):
+    queue = broker.queue_name()
+    config = consumer_config(queue)
+    url = "amqp://guest:guest@localhost:5672/?heartbeat=17"
+    daemon = started(daemon_factory, config, RABBITMQ_URL=url)
+    assert daemon_timeout(daemon) == 17
+    assert daemon.stop() == 0
+    override = started(daemon_factory, config, RABBITMQ_URL=url, RABBITMQ_HEARTBEAT="23")
+    assert daemon_timeout(override) == 23
+    assert override.stop() == 0
+    default = started(daemon_factory, config, RABBITMQ_URL=url.replace("17", "None"))
+    assert daemon_timeout(default) == 60  # the broker's own value
+    assert default.stop() == 0
+
+
+def test_connection_name_tells_where_the_daemon_runs(broker, daemon_factory):
+    daemon = started(daemon_factory, consumer_config(broker.queue_name()))
+    name, _ = daemon_connection(daemon)
+    assert daemon.stop() == 0
+    assert name.startswith(f"{socket.gethostname()}-{daemon.process.pid}-")
+
+
+def test_dead_hosts_in_the_url_are_skipped(broker, daemon_factory):
+    queue = broker.queue_name()
+    url = "amqp://guest:guest@127.0.0.1:1,127.0.0.1:2,localhost:5672/%2F?connection_timeout=2000"
+    daemon = started(daemon_factory, consumer_config(queue), RABBITMQ_URL=url)
+    broker.publish(queue, {"id": 1})
+    wait_for(lambda: daemon.records("done"))
+    assert daemon.stop() == 0
+    assert "connected to amqp://guest:***@localhost:5672/" in daemon.log()
+
+
+def test_consumers_that_yield_run_concurrently(broker, daemon_factory):
+    queue = broker.queue_name()
+    daemon = started(daemon_factory, consumer_config(queue, count=10, prefetch=10))
+    broker.publish_many(queue, [{"id": n, "do": [["sleep", 1.0]]} for n in range(10)])
+    wait_for(lambda: len(daemon.records("done")) == 10, timeout=30)
+    assert daemon.stop() == 0
+    events = [r for r in daemon.records() if r["event"] in ("consume", "done")]
+    first_done = next(i for i, r in enumerate(events) if r["event"] == "done")
+    assert first_done == 10  # all ten had started before any finished
+    assert len({r["instance"] for r in daemon.records("consume")}) == 10
+
+
+def test_sigterm_finishes_in_flight_work_and_loses_nothing(broker, daemon_factory):
+    queue = broker.queue_name()
+    daemon = started(daemon_factory, consumer_config(queue, count=3, prefetch=6))
+    broker.publish_many(queue, [{"id": n, "do": [["sleep", 1.5]]} for n in range(20)])
+    wait_for(lambda: len(daemon.records("consume")) == 3, what="three in flight")
+    assert daemon.stop(signal.SIGTERM) == 0
+    done = {r["id"] for r in daemon.records("done")}
+    started_ids = {r["id"] for r in daemon.records("consume")}
+    assert done == started_ids and len(done) >= 3  # every started message finished
+    assert broker.messages(queue) == 20 - len(done)  # the rest, prefetched or not, came back
+    assert len(daemon.records("shutdown")) == 3
+    assert "SIGTERM received; stopping" in daemon.log()
+
+
+def test_sigint_stops_as_cleanly(broker, daemon_factory):
+    queue = broker.queue_name()
+    daemon = started(daemon_factory, consumer_config(queue))
+    assert daemon.stop(signal.SIGINT) == 0
+    assert "Traceback" not in daemon.log()
+    assert len(daemon.records("shutdown")) == 1
+
+
+def test_shutdown_timeout_interrupts_stuck_consumers(broker, daemon_factory):
+    queue = broker.queue_name()
+    daemon = daemon_factory(consumer_config(queue, count=2, prefetch=2))
+    daemon.start("--shutdown-timeout", "0.5").wait_ready()
+    broker.publish_many(queue, [{"id": n, "do": [["sleep", 60]]} for n in range(2)])
+    wait_for(lambda: len(daemon.records("consume")) == 2)
+    began = time.monotonic()
+    assert daemon.stop() == 0
+    assert time.monotonic() - began < 20
+    assert "grace period; interrupted" in daemon.log()
+    assert daemon.records("done") == []
+    assert broker.messages(queue) == 2  # unanswered, so the broker kept them
+
+
+def test_a_consumer_class_that_cannot_be_created_stops_the_start(broker, daemon_factory):
+    queue = broker.queue_name()
+    config = consumer_config(queue)
+    config["consumers"][0]["consumer"] = "scripted:Broken"
+    result = daemon_factory(config).run()
+    assert result.returncode == 1
+    assert "consumers[0]: cannot create scripted:Broken: ValueError('no database')" in result.stdout
+    assert "Traceback" not in result.stdout

@@ -1,0 +1,44 @@
+"""The example that `make example` runs: the sample config, its consumers and its publisher."""
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from conftest import Daemon, wait_for
+
+ROOT = Path(__file__).parent.parent
+
+
+@pytest.fixture
+def example_names(broker):
+    broker.queues += ["example.work", "example.results", "example.dead-letters"]
+    broker.exchanges.append("example.dead-letter")
+
+
+def test_the_example_consumes_republishes_and_replaces(example_names, tmp_path):
+    daemon = Daemon(tmp_path, (ROOT / "amqp-dispatcher-config.yml").read_text(), {})
+    daemon.env["PYTHONPATH"] = str(ROOT)
+    try:
+        daemon.start().wait_ready()
+        publisher = subprocess.run(
+            [sys.executable, "-m", "example.publisher", "--count", "20", "--wait"],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=90,
+        )
+        assert publisher.returncode == 0, publisher.stderr
+        wait_for(lambda: len(re.findall(r"handled item \d+", daemon.log())) == 20)
+        assert daemon.stop() == 0
+    finally:
+        daemon.kill()
+    log = daemon.log()
+    handled = sorted(int(n) for n in re.findall(r"handled item (\d+)", log))
+    assert handled == list(range(1, 21))
+    assert sorted(int(n) for n in re.findall(r"result of item (\d+)", log)) == [5, 10, 15, 20]
+    assert "startup handler ran" in log
+    failures = re.findall(r"^RuntimeError: item (\d+) fails on its first delivery$", log, re.M)
+    assert failures == ["7", "14"] or failures == ["14", "7"]  # each instance then replaced
+    assert len(re.findall(r"instance \d+ shut down \(RuntimeError", log)) == 2
