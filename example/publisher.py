@@ -26,7 +26,7 @@ def main() -> None:
     connection = pika.BlockingConnection(pika.URLParameters(url))
     channel = connection.channel()
     if args.wait:
-        _wait(channel, lambda: _count(channel, "example.work", "consumer_count") > 0)
+        _wait(lambda: getattr(_state(connection, "example.work"), "consumer_count", 0) > 0)
     for number in range(1, args.count + 1):
         work = {"id": number, "republish": number % 5 == 0, "fail": number % 7 == 0}
         channel.basic_publish(
@@ -37,19 +37,24 @@ def main() -> None:
         )
     print(f"published {args.count} work items", flush=True)
     if args.wait:
-        _wait(channel, lambda: all(_count(channel, q, "message_count") == 0 for q in QUEUES))
+        _wait(lambda: all(getattr(_state(connection, q), "message_count", 1) == 0 for q in QUEUES))
         time.sleep(1)
     connection.close()
 
 
-def _count(channel, queue: str, what: str) -> int:
+def _state(connection, queue: str):
+    """The queue's consumer and message counts, or None while the daemon has not declared it."""
+    channel = connection.channel()
     try:
-        return getattr(channel.queue_declare(queue, passive=True).method, what)
+        return channel.queue_declare(queue, passive=True).method
     except pika.exceptions.ChannelClosedByBroker:
-        raise SystemExit(f"queue {queue!r} does not exist: is the daemon running?") from None
+        return None
+    finally:
+        if channel.is_open:
+            channel.close()
 
 
-def _wait(channel, done, timeout: float = 60.0) -> None:
+def _wait(done, timeout: float = 60.0) -> None:
     deadline = time.monotonic() + timeout
     while not done():
         if time.monotonic() > deadline:

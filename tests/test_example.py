@@ -20,19 +20,21 @@ def example_names(broker):
 def test_the_example_consumes_republishes_and_replaces(example_names, tmp_path):
     daemon = Daemon(tmp_path, (ROOT / "amqp-dispatcher-config.yml").read_text(), {})
     daemon.env["PYTHONPATH"] = str(ROOT)
+    publisher = subprocess.Popen(  # first, as `make example` does: it waits for the daemon
+        [sys.executable, "-m", "example.publisher", "--count", "20", "--wait"],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
     try:
         daemon.start().wait_ready()
-        publisher = subprocess.run(
-            [sys.executable, "-m", "example.publisher", "--count", "20", "--wait"],
-            cwd=ROOT,
-            capture_output=True,
-            text=True,
-            timeout=90,
-        )
-        assert publisher.returncode == 0, publisher.stderr
+        output, _ = publisher.communicate(timeout=90)
+        assert publisher.returncode == 0, output
         wait_for(lambda: len(re.findall(r"handled item \d+", daemon.log())) == 20)
         assert daemon.stop() == 0
     finally:
+        publisher.kill()
         daemon.kill()
     log = daemon.log()
     handled = sorted(int(n) for n in re.findall(r"handled item (\d+)", log))
