@@ -194,7 +194,9 @@ class Channel:
         return frame.method.consumer_tag
 
     def cancel(self, consumer_tag: str) -> None:
-        self._rpc(self._pika.basic_cancel, consumer_tag=consumer_tag)
+        """Cancel a subscription; nothing to do when the broker has cancelled it already."""
+        if consumer_tag in self._pika.consumer_tags:
+            self._rpc(self._pika.basic_cancel, consumer_tag=consumer_tag)
 
     def ack(self, delivery_tag: int, multiple: bool = False) -> None:
         self._call(self._pika.basic_ack, delivery_tag=delivery_tag, multiple=multiple)

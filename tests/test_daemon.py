@@ -297,3 +297,63 @@ def test_a_consumer_class_that_cannot_be_created_stops_the_start(broker, daemon_
     assert result.returncode == 1
     assert "consumers[0]: cannot create scripted:Broken: ValueError('no database')" in result.stdout
     assert "Traceback" not in result.stdout
+
+
+def listing(command: str, *columns: str) -> dict[str, list[str]]:
+    """rabbitmqctl's table as {name: [other columns]}."""
+    lines = rabbitmqctl(command, "--no-table-headers", "name", *columns).splitlines()
+    return {row[0]: row[1:] for row in (line.split("\t") for line in lines)}
+
+
+def test_queue_and_exchange_flags_reach_the_broker(broker, daemon_factory):
+    queue, temporary = broker.queue_name(), broker.queue_name("temporary")
+    exchange, internal = broker.exchange_name(), broker.exchange_name("internal")
+    config = consumer_config(queue)
+    config["queues"][0]["durable"] = True
+    config["queues"].append(
+        {"queue": temporary, "durable": False, "auto_delete": True, "exclusive": True}
+    )
+    config["exchanges"] = [
+        {"exchange": exchange, "type": "topic", "arguments": {"alternate-exchange": "amq.fanout"}},
+        {"exchange": internal, "type": "headers", "durable": False, "internal": True},
+    ]
+    daemon = started(daemon_factory, config)
+    queues = listing("list_queues", "durable", "auto_delete", "exclusive")
+    exchanges = listing("list_exchanges", "type", "durable", "auto_delete", "internal", "arguments")
+    assert daemon.stop() == 0
+    assert queues[queue] == ["true", "false", "false"]
+    assert queues[temporary] == ["false", "true", "true"]
+    assert exchanges[exchange] == [
+        "topic",
+        "true",
+        "false",
+        "false",
+        '[{"alternate-exchange","amq.fanout"}]',
+    ]
+    assert exchanges[internal] == ["headers", "false", "false", "true", "[]"]
+    assert temporary not in listing("list_queues")  # exclusive: gone with the connection
+    broker.queues.remove(temporary)
+
+
+def test_a_lost_connection_stops_the_daemon_with_an_error(broker, daemon_factory):
+    queue = broker.queue_name()
+    daemon = started(daemon_factory, consumer_config(queue))
+    name, _ = daemon_connection(daemon)
+    lines = rabbitmqctl("list_connections", "--no-table-headers", "pid", "client_properties")
+    (pid,) = [line.split("\t")[0] for line in lines.splitlines() if name in line]
+    rabbitmqctl("close_connection", pid, "test: closed by operator")
+    assert daemon.process.wait(20) == 1
+    log = daemon.log()
+    assert "lost the connection to amqp://guest:***@localhost:5672/" in log
+    assert "test: closed by operator" in log
+    assert len(daemon.records("shutdown")) == 1
+    assert "Traceback" not in log
+
+
+def test_a_deleted_queue_stops_the_daemon_with_an_error(broker, daemon_factory):
+    queue = broker.queue_name()
+    daemon = started(daemon_factory, consumer_config(queue))
+    broker.channel.queue_delete(queue)
+    assert daemon.process.wait(20) == 1
+    assert f"consumers[0]: the broker cancelled the consumer of '{queue}'; stopping" in daemon.log()
+    assert "Traceback" not in daemon.log()
