@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 from .config import Config
 from .connection import AMQPError, Connection
@@ -19,44 +21,38 @@ def declare(connection: Connection, config: Config) -> None:
     The first refusal stops it: the broker closes the channel on any declare error."""
     channel = connection.channel()
     for exchange in config.exchanges:
-        where = f"{exchange.path}: exchange {exchange.name!r}"
-        _do(
-            where,
-            channel.declare_exchange,
-            exchange.name,
-            exchange.type,
-            durable=exchange.durable,
-            auto_delete=exchange.auto_delete,
-            internal=exchange.internal,
-            passive=exchange.passive,
-            arguments=exchange.arguments,
-        )
-    for queue in config.queues:
-        _do(
-            f"{queue.path}: queue {queue.name!r}",
-            channel.declare_queue,
-            queue.name,
-            durable=queue.durable,
-            auto_delete=queue.auto_delete,
-            exclusive=queue.exclusive,
-            passive=queue.passive,
-            arguments=queue.arguments,
-        )
-        for binding in queue.bindings:
-            _do(
-                f"{binding.path}: binding of {queue.name!r} to exchange {binding.exchange!r}",
-                channel.bind_queue,
-                queue.name,
-                binding.exchange,
-                binding.routing_key,
-                binding.arguments,
+        with _refusal(f"{exchange.path}: exchange {exchange.name!r}"):
+            channel.declare_exchange(
+                exchange.name,
+                exchange.type,
+                durable=exchange.durable,
+                auto_delete=exchange.auto_delete,
+                internal=exchange.internal,
+                passive=exchange.passive,
+                arguments=exchange.arguments,
             )
+    for queue in config.queues:
+        with _refusal(f"{queue.path}: queue {queue.name!r}"):
+            channel.declare_queue(
+                queue.name,
+                durable=queue.durable,
+                auto_delete=queue.auto_delete,
+                exclusive=queue.exclusive,
+                passive=queue.passive,
+                arguments=queue.arguments,
+            )
+        for binding in queue.bindings:
+            with _refusal(f"{binding.path}: binding of {queue.name!r} to {binding.exchange!r}"):
+                channel.bind_queue(
+                    queue.name, binding.exchange, binding.routing_key, binding.arguments
+                )
     channel.close()
     log.info("declared %d exchanges and %d queues", len(config.exchanges), len(config.queues))
 
 
-def _do(where: str, declare_one, *args, **kwargs) -> None:
+@contextmanager
+def _refusal(where: str) -> Iterator[None]:
     try:
-        declare_one(*args, **kwargs)
+        yield
     except AMQPError as exc:
         raise TopologyError(f"{where}: {exc}") from None

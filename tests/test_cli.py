@@ -151,7 +151,7 @@ def test_a_binding_to_a_missing_exchange_stops_the_start(broker, daemon_factory)
     daemon = daemon_factory(config)
     assert_clean_failure(
         daemon.run(),
-        f"{daemon.config_path}: queues[0].bindings[0]: binding of '{queue}' to exchange "
+        f"{daemon.config_path}: queues[0].bindings[0]: binding of '{queue}' to "
         f"'{missing}': NOT_FOUND - no exchange '{missing}' in vhost '/' (404)",
     )
 
