@@ -39,8 +39,10 @@ class Dispatcher:
 
     def run(self) -> None:
         """Returns after a SIGTERM or SIGINT; raises Stopped when something else ended it."""
-        for signum in (signal.SIGTERM, signal.SIGINT):
+        handlers = [  # kept referenced for the whole run: a collected handler stops watching
             gevent.signal_handler(signum, self._on_signal, signum)
+            for signum in (signal.SIGTERM, signal.SIGINT)
+        ]
         connection = connect(shuffled(self._targets), connection_name())
         publisher = Publisher(connection)
         pools = [
@@ -55,6 +57,8 @@ class Dispatcher:
             gevent.wait([self._stop, connection.closed], count=1)
         finally:
             self._shut_down(pools, publisher, connection)
+            for handler in handlers:
+                handler.cancel()
         if connection.closed.ready() and connection.closed.get() is not None:
             raise Stopped(f"lost the connection to {connection.target}: {connection.closed.get()}")
         if self._stop.get() is not None:
