@@ -20,7 +20,7 @@ class LoadError(Exception):
 
 
 def add_working_directory_to_path() -> None:
-    """Make modules beside the config importable, as `python -m` would."""
+    """Make modules in the directory the daemon runs in importable, as `python -m` would."""
     cwd = os.getcwd()
     if cwd not in sys.path:
         sys.path.insert(0, cwd)

@@ -16,8 +16,8 @@ class LoggingSetupError(Exception):
 
 def setup_logging(file_config: str | None) -> None:
     """Apply `file_config` (LOGGING_FILE_CONFIG) with logging.config.fileConfig, or log INFO
-    and above to stderr. pika's own records are kept to errors by default: the daemon reports
-    connection and channel failures itself, one line each."""
+    and above to stderr. By default pika's own records are silenced: the daemon reports
+    connection and channel failures itself, one line each, where pika would log several."""
     if not file_config:
         logging.basicConfig(level=logging.INFO, format=DEFAULT_FORMAT, stream=sys.stderr)
         logging.getLogger("pika").setLevel(logging.CRITICAL)

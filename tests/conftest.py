@@ -11,13 +11,26 @@ import sys
 import time
 import uuid
 from pathlib import Path
+from urllib.parse import quote
 
 import pika
 import pytest
 import yaml
 
+from amqpdispatcher.url import DEFAULT_URL, parse_url
+
 TESTS = Path(__file__).parent
-RABBITMQ_URL = os.environ.get("RABBITMQ_URL") or "amqp://guest:guest@localhost:5672/"
+RABBITMQ_URL = os.environ.get("RABBITMQ_URL") or DEFAULT_URL
+(BROKER,) = parse_url(RABBITMQ_URL)  # the tests' own client takes a single-host URL
+
+
+def broker_url(
+    password: str | None = None, dead_hosts: tuple[str, ...] = (), query: str = ""
+) -> str:
+    """RABBITMQ_URL for the daemon under test, with the test's broker plus `dead_hosts`."""
+    hosts = ",".join((*dead_hosts, f"{BROKER.host}:{BROKER.port}"))
+    credentials = f"{quote(BROKER.username)}:{quote(password or BROKER.password)}"
+    return f"amqp://{credentials}@{hosts}/{quote(BROKER.vhost, safe='')}{query}"
 
 
 def wait_for(predicate, timeout: float = 20.0, what: str = "condition"):

@@ -5,7 +5,7 @@ import subprocess
 import sys
 
 import pytest
-from conftest import RABBITMQ_URL, consumer_config
+from conftest import BROKER, broker_url, consumer_config
 
 DEAD_URL = "amqp://guest:guest@127.0.0.1:1/"
 
@@ -152,7 +152,7 @@ def test_a_binding_to_a_missing_exchange_stops_the_start(broker, daemon_factory)
     assert_clean_failure(
         daemon.run(),
         f"{daemon.config_path}: queues[0].bindings[0]: binding of '{queue}' to "
-        f"'{missing}': NOT_FOUND - no exchange '{missing}' in vhost '/' (404)",
+        f"'{missing}': NOT_FOUND - no exchange '{missing}' in vhost '{BROKER.vhost}' (404)",
     )
 
 
@@ -161,7 +161,8 @@ def test_a_passive_queue_that_does_not_exist_stops_the_start(broker, daemon_fact
     daemon = daemon_factory(consumer_config(queue, passive=True))
     assert_clean_failure(
         daemon.run(),
-        f"queues[0]: queue '{queue}': NOT_FOUND - no queue '{queue}' in vhost '/' (404)",
+        f"queues[0]: queue '{queue}': NOT_FOUND - no queue '{queue}' in vhost "
+        f"'{BROKER.vhost}' (404)",
     )
 
 
@@ -185,7 +186,7 @@ def test_consuming_a_queue_that_does_not_exist_stops_the_start(broker, daemon_fa
 
 
 def test_wrong_credentials_are_a_clear_error(broker, daemon_factory):
-    url = RABBITMQ_URL.replace("guest:guest@", "guest:s3cret@")
+    url = broker_url(password="s3cret")
     result = daemon_factory(consumer_config(broker.queue_name()), RABBITMQ_URL=url).run()
     assert_clean_failure(result, "ACCESS_REFUSED - Login was refused")
     assert "s3cret" not in result.stdout

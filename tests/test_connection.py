@@ -1,10 +1,11 @@
 """The transport in-process, against the real broker: which hosts it tries and what it says."""
 
+import dataclasses
 import logging
 import socket
 
 import pytest
-from conftest import RABBITMQ_URL
+from conftest import BROKER
 
 from amqpdispatcher.connection import AccessRefused, ConnectionFailed, connect
 from amqpdispatcher.url import parse_url
@@ -17,11 +18,6 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
-def alive():
-    (target,) = parse_url(RABBITMQ_URL)
-    return target
-
-
 def dead():
     (target,) = parse_url(f"amqp://guest:guest@127.0.0.1:{free_port()}/")
     return target
@@ -30,9 +26,9 @@ def dead():
 def test_a_dead_host_is_logged_and_the_next_one_tried(caplog):
     first = dead()
     caplog.set_level(logging.WARNING, "amqp-dispatcher")
-    connection = connect([first, alive()], "test-connection")
+    connection = connect([first, BROKER], "test-connection")
     try:
-        assert connection.target == alive()
+        assert connection.target == BROKER
         assert f"cannot connect to {first}: Connection refused" in caplog.text
     finally:
         connection.close()
@@ -49,8 +45,7 @@ def test_no_host_answering_names_every_host():
 
 
 def test_wrong_credentials_are_refused_without_trying_other_hosts(caplog):
-    url = RABBITMQ_URL.replace("guest:guest@", "guest:s3cret@")
-    (wrong,) = parse_url(url)
+    wrong = dataclasses.replace(BROKER, password="s3cret")
     caplog.set_level(logging.DEBUG, "amqp-dispatcher")
     with pytest.raises(AccessRefused) as refused:
         connect([wrong, dead()], "test-connection")
@@ -60,6 +55,6 @@ def test_wrong_credentials_are_refused_without_trying_other_hosts(caplog):
 
 
 def test_a_missing_vhost_is_refused():
-    (target,) = parse_url(RABBITMQ_URL.rstrip("/") + "/no-such-vhost")
+    target = dataclasses.replace(BROKER, vhost="no-such-vhost")
     with pytest.raises(AccessRefused, match="NOT_ALLOWED - vhost no-such-vhost not found"):
         connect([target], "test-connection")

@@ -5,7 +5,7 @@ import signal
 import socket
 import time
 
-from conftest import consumer_config, rabbitmqctl, wait_for
+from conftest import BROKER, broker_url, consumer_config, rabbitmqctl, wait_for
 
 
 def started(daemon_factory, config, **env):
@@ -212,7 +212,7 @@ def daemon_timeout(daemon) -> int:
 def test_heartbeat_from_the_url_and_the_override(broker, daemon_factory):
     queue = broker.queue_name()
     config = consumer_config(queue)
-    url = "amqp://guest:guest@localhost:5672/?heartbeat=17"
+    url = broker_url(query="?heartbeat=17")
     daemon = started(daemon_factory, config, RABBITMQ_URL=url)
     assert daemon_timeout(daemon) == 17
     assert daemon.stop() == 0
@@ -233,12 +233,12 @@ def test_connection_name_tells_where_the_daemon_runs(broker, daemon_factory):
 
 def test_dead_hosts_in_the_url_are_skipped(broker, daemon_factory):
     queue = broker.queue_name()
-    url = "amqp://guest:guest@127.0.0.1:1,127.0.0.1:2,localhost:5672/%2F?connection_timeout=2000"
+    url = broker_url(dead_hosts=("127.0.0.1:1", "127.0.0.1:2"), query="?connection_timeout=2000")
     daemon = started(daemon_factory, consumer_config(queue), RABBITMQ_URL=url)
     broker.publish(queue, {"id": 1})
     wait_for(lambda: daemon.records("done"))
     assert daemon.stop() == 0
-    assert "connected to amqp://guest:***@localhost:5672/" in daemon.log()
+    assert f"connected to {BROKER}" in daemon.log()
 
 
 def test_consumers_that_yield_run_concurrently(broker, daemon_factory):
@@ -344,7 +344,7 @@ def test_a_lost_connection_stops_the_daemon_with_an_error(broker, daemon_factory
     rabbitmqctl("close_connection", pid, "test: closed by operator")
     assert daemon.process.wait(20) == 1
     log = daemon.log()
-    assert "lost the connection to amqp://guest:***@localhost:5672/" in log
+    assert f"lost the connection to {BROKER}" in log
     assert "test: closed by operator" in log
     assert len(daemon.records("shutdown")) == 1
     assert "Traceback" not in log
