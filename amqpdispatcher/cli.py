@@ -8,9 +8,10 @@ import os
 import sys
 from importlib.metadata import version
 
+from .blocking import watch_event_loop
 from .config import Config, ConfigError, load_config
 from .connection import AMQPError
-from .daemon import Dispatcher, Stopped
+from .daemon import Dispatcher
 from .loader import (
     LoadError,
     add_working_directory_to_path,
@@ -35,6 +36,7 @@ def main(argv: list[str] | None = None) -> int:
     add_working_directory_to_path()
     if args.validate:
         return validate(args.config)
+    watch_event_loop(args.max_blocking_time)
     return run(args.config, args.shutdown_timeout)
 
 
@@ -72,7 +74,7 @@ def run(path: str, shutdown_timeout: float) -> int:
         _log_lines(str(exc))
     except (LoadError, TopologyError, PoolError) as exc:
         _log_lines(str(exc), prefix=f"{path}: ")
-    except (URLError, AMQPError, Stopped) as exc:
+    except (URLError, AMQPError) as exc:
         _log_lines(str(exc))
     else:
         return 0
@@ -123,6 +125,13 @@ def _parser() -> argparse.ArgumentParser:
         default=30.0,
         metavar="SECONDS",
         help="on SIGTERM/SIGINT, how long running consume calls may take (default: %(default)g)",
+    )
+    parser.add_argument(
+        "--max-blocking-time",
+        type=_seconds,
+        default=1.0,
+        metavar="SECONDS",
+        help="warn when a consumer blocks the event loop this long (default: %(default)g)",
     )
     parser.add_argument(
         "--version", action="version", version=f"%(prog)s {version('amqp-dispatcher')}"

@@ -7,14 +7,17 @@ ordinary greenlets, which wait on those results while the hub runs the I/O.
 
 from __future__ import annotations
 
+import itertools
 import logging
 import os
 import socket
+import ssl
 import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 import gevent.event
+import gevent.lock
 import pika
 import pika.exceptions
 from pika.adapters.gevent_connection import GeventConnection
@@ -24,7 +27,7 @@ from pika.adapters.utils.connection_workflow import (
     AMQPConnectorStackTimeout,
 )
 
-from .url import Target
+from .url import TLS, Target
 
 log = logging.getLogger("amqp-dispatcher.connection")
 
@@ -54,12 +57,19 @@ class ConnectionFailed(AMQPError):
     """A broker could not be reached, or the connection to it was lost."""
 
 
-class AccessRefused(AMQPError):
-    """The broker refused the credentials or the vhost: retrying elsewhere will not help."""
+class Refused(AMQPError):
+    """Retrying will not help: the broker refused the credentials or the vhost, or the TLS
+    handshake failed (a certificate that does not verify, a wrong key...)."""
+
+
+class PublishError(AMQPError):
+    """The broker did not take a published message: it nacked it, it could not route it
+    (mandatory), or the connection closed before the broker confirmed it."""
 
 
 class ChannelClosed(AMQPError):
-    """The channel is closed; `code` and `text` are the broker's reply, when it sent one."""
+    """The channel is closed. `code` and `text` are the broker's reply; code 0 means the
+    channel went down with its connection."""
 
     def __init__(self, code: int, text: str) -> None:
         super().__init__(f"{text} ({code})" if code else text)
@@ -117,6 +127,10 @@ class Connection:
         log.info("connected to %s as %s", target, name)
         return connection
 
+    @property
+    def is_open(self) -> bool:
+        return not self.closed.ready()
+
     def channel(self) -> Channel:
         opened = gevent.event.AsyncResult()
         try:
@@ -144,7 +158,18 @@ class Channel:
         self._pika = pika_channel
         self._waiting: set[gevent.event.AsyncResult] = set()
         self.closed: gevent.event.AsyncResult = gevent.event.AsyncResult()
+        self._confirms: _Confirms | None = None
         pika_channel.add_on_close_callback(self._on_close)
+
+    @property
+    def is_open(self) -> bool:
+        return not self.closed.ready()
+
+    def enable_confirms(self) -> None:
+        """Publisher confirms: from now on `publish` returns a result the broker settles."""
+        self._confirms = _Confirms()
+        self._pika.add_on_return_callback(self._confirms.on_return)
+        self._rpc(self._pika.confirm_delivery, ack_nack_callback=self._confirms.on_confirm)
 
     @property
     def number(self) -> int:
@@ -207,17 +232,31 @@ class Channel:
     def reject(self, delivery_tag: int, requeue: bool) -> None:
         self._call(self._pika.basic_reject, delivery_tag=delivery_tag, requeue=requeue)
 
-    def publish(self, exchange: str, routing_key: str, body: bytes, properties: dict) -> None:
+    def publish(
+        self,
+        exchange: str,
+        routing_key: str,
+        body: bytes,
+        properties: dict,
+        mandatory: bool = False,
+    ) -> gevent.event.AsyncResult | None:
+        """Send a message. In confirm mode, the result is settled when the broker confirms it
+        (or fails with PublishError); call from a greenlet, since a mandatory publish waits
+        for the one before it."""
         unknown = set(properties) - set(PROPERTY_NAMES)
         if unknown:
             raise TypeError(f"unknown message properties: {', '.join(sorted(unknown))}")
+        if self._confirms is not None and mandatory:
+            self._confirms.mandatory.acquire()
         self._call(
             self._pika.basic_publish,
             exchange=exchange,
             routing_key=routing_key,
             body=body,
             properties=pika.BasicProperties(**properties),
+            mandatory=mandatory,
         )
+        return None if self._confirms is None else self._confirms.sent(mandatory)
 
     def close(self) -> None:
         if self._pika.is_open:
@@ -253,6 +292,58 @@ class Channel:
         self.closed.set(error)
         for result in list(self._waiting):
             result.set_exception(error)
+        if self._confirms is not None:
+            self._confirms.fail_all(
+                PublishError(f"the channel closed before the broker confirmed: {error}")
+            )
+
+
+class _Confirms:
+    """Publisher-confirm bookkeeping for one channel. The broker numbers published messages
+    1, 2, 3... and acks or nacks them, possibly several at once (`multiple`). A basic.return
+    names no number, so at most one mandatory publish is in flight: a return is its."""
+
+    def __init__(self) -> None:
+        self.pending: dict[int, gevent.event.AsyncResult] = {}
+        self.mandatory = gevent.lock.Semaphore()
+        self._numbers = itertools.count(1)
+        self._mandatory_number: int | None = None
+        self._returned: str | None = None
+
+    def sent(self, mandatory: bool) -> gevent.event.AsyncResult:
+        number = next(self._numbers)
+        result = gevent.event.AsyncResult()
+        self.pending[number] = result
+        if mandatory:
+            self._mandatory_number = number
+            result.rawlink(lambda _result: self.mandatory.release())
+        return result
+
+    def on_return(self, _channel, method, _properties, _body) -> None:
+        self._returned = f"unroutable: {method.reply_text} ({method.reply_code})"
+
+    def on_confirm(self, frame) -> None:
+        method = frame.method
+        last = method.delivery_tag
+        numbers = (
+            itertools.takewhile(lambda n: n <= last, self.pending) if method.multiple else [last]
+        )
+        for number in list(numbers):
+            result = self.pending.pop(number, None)
+            if result is None:
+                continue
+            if number == self._mandatory_number and self._returned:
+                result.set_exception(PublishError(self._returned))
+                self._mandatory_number = self._returned = None
+            elif isinstance(method, pika.spec.Basic.Nack):
+                result.set_exception(PublishError("the broker nacked the message"))
+            else:
+                result.set(None)
+
+    def fail_all(self, error: PublishError) -> None:
+        for result in self.pending.values():
+            result.set_exception(error)
+        self.pending.clear()
 
 
 def _parameters(target: Target, name: str) -> pika.ConnectionParameters:
@@ -260,6 +351,8 @@ def _parameters(target: Target, name: str) -> pika.ConnectionParameters:
     if target.connection_timeout is not None:
         timeouts = {"socket_timeout": target.connection_timeout}
         timeouts["stack_timeout"] = target.connection_timeout
+    if target.tls is not None:
+        timeouts["ssl_options"] = _ssl_options(target.tls, target.host)
     return pika.ConnectionParameters(
         host=target.host,
         port=target.port,
@@ -272,35 +365,52 @@ def _parameters(target: Target, name: str) -> pika.ConnectionParameters:
     )
 
 
+def _ssl_options(tls: TLS, host: str) -> pika.SSLOptions:
+    context = ssl.create_default_context(cafile=tls.cacertfile)
+    if tls.certfile:
+        context.load_cert_chain(tls.certfile, tls.keyfile)
+    if not tls.verify:
+        context.check_hostname = False
+        context.verify_mode = ssl.CERT_NONE
+    return pika.SSLOptions(context, tls.server_name_indication or host)
+
+
 def _properties_dict(properties: pika.BasicProperties) -> dict:
     values = {name: getattr(properties, name) for name in PROPERTY_NAMES}
     return {name: value for name, value in values.items() if value is not None}
 
 
 def _open_error(exc: BaseException) -> AMQPError:
-    if isinstance(
-        exc,
+    refused = (
         pika.exceptions.ProbableAuthenticationError
         | pika.exceptions.AuthenticationError
-        | pika.exceptions.ProbableAccessDeniedError,
-    ):
-        return AccessRefused(_describe(exc))
+        | pika.exceptions.ProbableAccessDeniedError
+    )
+    if isinstance(exc, refused) or isinstance(_innermost(exc), ssl.SSLError):
+        return Refused(_describe(exc))
     return ConnectionFailed(_describe(exc))
 
 
-def _describe(exc: BaseException) -> str:
-    """The innermost readable reason behind one of pika's nested connection errors."""
+def _innermost(exc: BaseException) -> BaseException:
+    """The error inside pika's wrappers of connection errors."""
     if isinstance(exc, AMQPConnectionWorkflowFailed):
-        return _describe(exc.exceptions[-1])
+        return _innermost(exc.exceptions[-1])
     if isinstance(exc, AMQPConnectorPhaseErrorBase):
-        return _describe(exc.exception)
+        return _innermost(exc.exception)
+    inner = [arg for arg in exc.args if isinstance(arg, BaseException)]
+    return _innermost(inner[0]) if inner and not isinstance(exc, OSError) else exc
+
+
+def _describe(exc: BaseException) -> str:
+    """A readable reason for one of pika's, often nested, connection errors."""
+    exc = _innermost(exc)
     if isinstance(exc, AMQPConnectorStackTimeout):
         return "timed out"
     if isinstance(exc, pika.exceptions.ConnectionClosed | pika.exceptions.ChannelClosed):
         return f"{exc.reply_text} ({exc.reply_code})"
+    if isinstance(exc, ssl.SSLError):
+        detail = getattr(exc, "verify_message", None) or exc.reason or str(exc)
+        return f"TLS handshake failed: {detail}"
     if isinstance(exc, OSError):
         return exc.strerror or str(exc) or type(exc).__name__
-    for arg in exc.args:
-        if isinstance(arg, BaseException):
-            return _describe(arg)
     return str(exc) or type(exc).__name__

@@ -1,26 +1,24 @@
-"""The daemon's life: connect, declare, consume until told to stop, then stop without loss."""
+"""The daemon's life: connect, declare, consume until told to stop, then stop without loss.
+A lost connection is opened again, with backoff, as many times as it takes."""
 
 from __future__ import annotations
 
 import logging
 import signal
 import time
+from collections.abc import Iterator
 
 import gevent
 import gevent.event
 
-from . import topology
+from . import backoff, topology
 from .config import Config
-from .connection import Connection, connect, connection_name
+from .connection import AMQPError, Connection, ConnectionFailed, connect, connection_name
 from .pool import ConsumerPool
 from .publisher import Publisher
 from .url import Target, shuffled
 
 log = logging.getLogger("amqp-dispatcher")
-
-
-class Stopped(Exception):
-    """The daemon stopped for a reason other than a signal; the text says which."""
 
 
 class Dispatcher:
@@ -32,59 +30,95 @@ class Dispatcher:
         shutdown_timeout: float,
     ) -> None:
         self._config = config
-        self._classes = consumer_classes
         self._targets = targets
         self._shutdown_timeout = shutdown_timeout
-        self._stop = gevent.event.AsyncResult()
+        self._stopping = gevent.event.Event()
+        self._name = connection_name()
+        self._publisher = Publisher(targets, self._name)
+        queues = {queue.name: queue for queue in config.queues}
+        self._pools = [
+            ConsumerPool(
+                spec, consumer_classes[spec.consumer], queues.get(spec.queue), self._publisher
+            )
+            for spec in config.consumers
+        ]
 
     def run(self) -> None:
-        """Returns after a SIGTERM or SIGINT; raises Stopped when something else ended it."""
+        """Returns after SIGTERM or SIGINT. Raises what no retry can mend: a refused login,
+        a declaration the broker refuses, a consumer class that cannot be created."""
         handlers = [  # kept referenced for the whole run: a collected handler stops watching
             gevent.signal_handler(signum, self._on_signal, signum)
             for signum in (signal.SIGTERM, signal.SIGINT)
         ]
-        connection = connect(shuffled(self._targets), connection_name())
-        publisher = Publisher(connection)
-        pools = [
-            ConsumerPool(spec, self._classes[spec.consumer], connection, publisher, self.fail)
-            for spec in self._config.consumers
-        ]
+        connection = None
         try:
-            topology.declare(connection, self._config)
-            for pool in pools:
-                pool.start()
-            log.info("ready: %d consumer pools", len(pools))
-            gevent.wait([self._stop, connection.closed], count=1)
+            for pool in self._pools:
+                pool.create_instances()
+            first, delays = True, backoff.delays()
+            while (connection := self._connect(delays)) is not None:
+                try:
+                    self._start(connection, first)
+                except AMQPError as exc:
+                    log.warning("connection lost while starting (%s); reconnecting", exc)
+                    connection.close()
+                    if self._stopping.wait(next(delays)):
+                        break
+                    continue
+                first, delays = False, backoff.delays()
+                gevent.wait([self._stopping, connection.closed], count=1)
+                if self._stopping.is_set():
+                    break
+                lost = connection.closed.get()
+                log.warning("lost the connection to %s: %s", connection.target, lost)
         finally:
-            self._shut_down(pools, publisher, connection)
+            self._shut_down(connection)
             for handler in handlers:
                 handler.cancel()
-        if connection.closed.ready() and connection.closed.get() is not None:
-            raise Stopped(f"lost the connection to {connection.target}: {connection.closed.get()}")
-        if self._stop.get() is not None:
-            raise Stopped(self._stop.get())
 
-    def fail(self, reason: str) -> None:
-        """Stop the daemon with an error; callable from the hub."""
-        if not self._stop.ready():
-            log.error("%s; stopping", reason)
-            self._stop.set(reason)
+    def _start(self, connection: Connection, first: bool) -> None:
+        topology.declare(connection, self._config)
+        for pool in self._pools:
+            pool.attach(connection, first)
+        log.info("ready: %d consumer pools", len(self._pools))
+
+    def _connect(self, delays: Iterator[float]) -> Connection | None:
+        """A connection to one of the targets, retrying with backoff; None once stopping.
+        Each attempt runs in a greenlet of its own, so that a signal cuts it short."""
+        while True:
+            attempt = gevent.spawn(self._attempt)
+            gevent.wait([attempt, self._stopping], count=1)
+            if self._stopping.is_set():
+                attempt.kill()
+                return None
+            if isinstance(attempt.value, Connection):
+                return attempt.value
+            if not isinstance(attempt.value, ConnectionFailed):
+                raise attempt.value
+            delay = next(delays)
+            log.warning("%s; retrying in %.1fs", attempt.value, delay)
+            if self._stopping.wait(delay):
+                return None
+
+    def _attempt(self) -> Connection | AMQPError:
+        try:
+            return connect(shuffled(self._targets), self._name)
+        except AMQPError as exc:
+            return exc
 
     def _on_signal(self, signum: int) -> None:
-        if not self._stop.ready():
+        if not self._stopping.is_set():
             log.info("%s received; stopping", signal.Signals(signum).name)
-            self._stop.set(None)
+            self._stopping.set()
 
-    def _shut_down(
-        self, pools: list[ConsumerPool], publisher: Publisher, connection: Connection
-    ) -> None:
+    def _shut_down(self, connection: Connection | None) -> None:
         deadline = time.monotonic() + self._shutdown_timeout
-        for pool in pools:
+        for pool in self._pools:
             pool.cancel()
-        for pool in pools:
+        for pool in self._pools:
             pool.drain(max(0.0, deadline - time.monotonic()))
-        for pool in pools:
+        for pool in self._pools:
             pool.close()
-        publisher.close()
-        connection.close()
+        self._publisher.close()
+        if connection is not None:
+            connection.close()
         log.info("stopped")

@@ -9,15 +9,14 @@ import gevent
 import gevent.pool
 import gevent.queue
 
-from .config import ConsumerSpec
-from .connection import AMQPError, Channel, Connection, Delivery
+from . import backoff, topology
+from .config import ConsumerSpec, QueueSpec
+from .connection import AMQPError, Channel, ChannelClosed, Connection, Delivery
 from .message import Message
 from .proxy import AMQPProxy
 from .publisher import Publisher
 
 log = logging.getLogger("amqp-dispatcher.pool")
-
-REPLACE_RETRY_CAP = 30.0
 
 
 class PoolError(Exception):
@@ -27,64 +26,67 @@ class PoolError(Exception):
 class ConsumerPool:
     """`consumer_count` instances of one class. Each delivery runs in a greenlet of its own that
     waits for an idle instance, so consumers that yield (gevent I/O) overlap up to the pool size.
+
+    The instances outlive channels and connections: after a reconnection the daemon attaches
+    the pool to the new connection; after a channel error or a consumer cancelled by the broker,
+    the pool subscribes again by itself, with backoff, until it succeeds or the daemon stops.
     """
 
     def __init__(
         self,
         spec: ConsumerSpec,
         consumer_class: type,
-        connection: Connection,
+        queue: QueueSpec | None,
         publisher: Publisher,
-        on_fatal: Callable[[str], None],
     ) -> None:
         self.spec = spec
         self._class = consumer_class
-        self._connection = connection
+        self._queue = queue
         self._publisher = publisher
-        self._on_fatal = on_fatal
         self._instances: set = set()
         self._idle: gevent.queue.Queue = gevent.queue.Queue()
         self._tasks = gevent.pool.Group()
+        self._connection: Connection | None = None
         self._channel: Channel | None = None
         self._consumer_tag: str | None = None
+        self._recovery: gevent.Greenlet | None = None
         self._stopping = False
 
     @property
     def size(self) -> int:
         return len(self._instances)
 
-    def start(self) -> None:
+    def create_instances(self) -> None:
         try:
             for _ in range(self.spec.consumer_count):
                 self._add(self._class())
         except Exception as exc:
             raise PoolError(
                 f"{self.spec.path}: cannot create {self.spec.consumer}: {exc!r}"
-            ) from exc
-        try:
-            self._channel = self._connection.channel()
-            self._channel.qos(self.spec.prefetch_count)
-            self._consumer_tag = self._channel.consume(
-                self.spec.queue, self._on_delivery, self._on_cancelled
-            )
-        except AMQPError as exc:
-            raise PoolError(
-                f"{self.spec.path}: cannot consume {self.spec.queue!r}: {exc}"
             ) from None
-        self._channel.closed.rawlink(self._on_channel_closed)
-        log.info(
-            "consuming %r with %d x %s, prefetch %d",
-            self.spec.queue,
-            self.spec.consumer_count,
-            self.spec.consumer,
-            self.spec.prefetch_count,
-        )
+
+    def attach(self, connection: Connection, first: bool) -> None:
+        """Consume on `connection`. A refusal is a PoolError the `first` time; after that the
+        pool keeps retrying by itself. A lost connection raises AMQPError for the daemon."""
+        self._connection = connection
+        try:
+            self._subscribe()
+        except ChannelClosed as exc:
+            if not exc.code:
+                raise
+            if first:
+                raise PoolError(
+                    f"{self.spec.path}: cannot consume {self.spec.queue!r}: {exc}"
+                ) from None
+            self._recover(f"cannot consume: {exc}")
 
     def cancel(self) -> None:
         """Stop taking deliveries; those received but not started stay unanswered and go back
         to the queue when the channel closes."""
         self._stopping = True
-        if self._consumer_tag is not None and not self._channel.closed.ready():
+        if self._recovery is not None:
+            self._recovery.kill()
+        if self._consumer_tag is not None and self._channel.is_open:
             try:
                 self._channel.cancel(self._consumer_tag)
             except AMQPError as exc:
@@ -108,16 +110,37 @@ class ConsumerPool:
         if self._channel is not None:
             self._channel.close()
 
-    def _on_delivery(self, delivery: Delivery) -> None:
-        if not self._stopping:
-            self._tasks.spawn(self._handle, delivery)
+    def _subscribe(self) -> None:
+        if self._channel is None or not self._channel.is_open:
+            channel = self._connection.channel()
+            channel.qos(self.spec.prefetch_count)
+            channel.closed.rawlink(self._on_channel_closed)
+            self._channel = channel
+        channel = self._channel
+        self._consumer_tag = channel.consume(
+            self.spec.queue,
+            lambda delivery: self._on_delivery(channel, delivery),
+            self._on_cancelled,
+        )
+        log.info(
+            "consuming %r with %d x %s, prefetch %d",
+            self.spec.queue,
+            self.spec.consumer_count,
+            self.spec.consumer,
+            self.spec.prefetch_count,
+        )
 
-    def _handle(self, delivery: Delivery) -> None:
+    def _on_delivery(self, channel: Channel, delivery: Delivery) -> None:
+        if not self._stopping:
+            task = self._tasks.spawn(self._handle, channel, delivery)
+            task.name = f"{self.spec.consumer} on {self.spec.queue!r}"
+
+    def _handle(self, channel: Channel, delivery: Delivery) -> None:
         instance = self._idle.get()
-        if self._stopping:
-            self._idle.put(instance)
+        if self._stopping or not channel.is_open:
+            self._idle.put(instance)  # unanswered: the broker redelivers it
             return
-        proxy = AMQPProxy(self._channel, delivery.delivery_tag, self._publisher)
+        proxy = AMQPProxy(channel, delivery.delivery_tag, self._publisher)
         try:
             instance.consume(proxy, Message(delivery))
         except Exception as exc:
@@ -159,23 +182,44 @@ class ConsumerPool:
             log.exception("%s.shutdown raised", self.spec.consumer)
 
     def _replacement(self) -> object:
-        delay = 1.0
-        while True:
+        for delay in backoff.delays(first=1.0):
             try:
                 return self._class()
             except Exception:
-                log.exception("cannot create a new %s; retrying in %gs", self.spec.consumer, delay)
+                log.exception(
+                    "cannot create a new %s; retrying in %.1fs", self.spec.consumer, delay
+                )
                 gevent.sleep(delay)
-                delay = min(delay * 2, REPLACE_RETRY_CAP)
 
     def _on_cancelled(self) -> None:
-        self._on_fatal(
-            f"{self.spec.path}: the broker cancelled the consumer of {self.spec.queue!r}"
-        )
+        if not self._stopping:
+            self._recover("the broker cancelled the consumer")
 
     def _on_channel_closed(self, closed) -> None:
-        if not self._stopping:
-            self._on_fatal(
-                f"{self.spec.path}: the channel consuming {self.spec.queue!r} closed: "
-                f"{closed.value}"
-            )
+        if not self._stopping and closed.value.code:
+            self._recover(f"the broker closed the channel: {closed.value}")
+
+    def _recover(self, reason: str) -> None:
+        """Subscribe again in the background; callable from the hub."""
+        log.warning("%s on %r: %s; subscribing again", self.spec.path, self.spec.queue, reason)
+        if self._recovery is None or self._recovery.dead:
+            self._recovery = gevent.spawn(self._resubscribe)
+
+    def _resubscribe(self) -> None:
+        for delay in backoff.delays():
+            if self._stopping or not self._connection.is_open:
+                return  # the daemon attaches the pool again after reconnecting
+            try:
+                if self._queue is not None:
+                    topology.redeclare_queue(self._connection, self._queue)
+                self._subscribe()
+                return
+            except (AMQPError, topology.TopologyError) as exc:
+                log.warning(
+                    "%s on %r: cannot subscribe (%s); retrying in %.1fs",
+                    self.spec.path,
+                    self.spec.queue,
+                    exc,
+                    delay,
+                )
+            gevent.sleep(delay)

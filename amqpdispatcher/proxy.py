@@ -37,15 +37,16 @@ class AMQPProxy:
         routing_key: str,
         headers: dict | None = None,
         body: bytes | str = b"",
+        mandatory: bool = False,
         **properties,
     ) -> None:
-        """Publish a message; `properties` are AMQP basic properties (content_type,
-        delivery_mode, message_id, ...)."""
+        """Publish a message and wait until the broker confirms it; raises PublishError if it
+        does not. `properties` are AMQP basic properties (content_type, delivery_mode...)."""
         if isinstance(body, str):
             body = body.encode("utf-8")
         if headers:
             properties["headers"] = headers
-        self._publisher.publish(exchange, routing_key, body, properties)
+        self._publisher.publish(exchange, routing_key, body, properties, mandatory)
 
     def _answer(self, how: str) -> None:
         if self.answer is not None:

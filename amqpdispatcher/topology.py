@@ -6,8 +6,8 @@ import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from .config import Config
-from .connection import AMQPError, Connection
+from .config import Config, QueueSpec
+from .connection import Channel, ChannelClosed, Connection
 
 log = logging.getLogger("amqp-dispatcher.topology")
 
@@ -32,27 +32,39 @@ def declare(connection: Connection, config: Config) -> None:
                 arguments=exchange.arguments,
             )
     for queue in config.queues:
-        with _refusal(f"{queue.path}: queue {queue.name!r}"):
-            channel.declare_queue(
-                queue.name,
-                durable=queue.durable,
-                auto_delete=queue.auto_delete,
-                exclusive=queue.exclusive,
-                passive=queue.passive,
-                arguments=queue.arguments,
-            )
-        for binding in queue.bindings:
-            with _refusal(f"{binding.path}: binding of {queue.name!r} to {binding.exchange!r}"):
-                channel.bind_queue(
-                    queue.name, binding.exchange, binding.routing_key, binding.arguments
-                )
+        _declare_queue(channel, queue)
     channel.close()
     log.info("declared %d exchanges and %d queues", len(config.exchanges), len(config.queues))
 
 
+def redeclare_queue(connection: Connection, queue: QueueSpec) -> None:
+    """Declare one queue and its bindings again, say after someone deleted it."""
+    channel = connection.channel()
+    _declare_queue(channel, queue)
+    channel.close()
+
+
+def _declare_queue(channel: Channel, queue: QueueSpec) -> None:
+    with _refusal(f"{queue.path}: queue {queue.name!r}"):
+        channel.declare_queue(
+            queue.name,
+            durable=queue.durable,
+            auto_delete=queue.auto_delete,
+            exclusive=queue.exclusive,
+            passive=queue.passive,
+            arguments=queue.arguments,
+        )
+    for binding in queue.bindings:
+        with _refusal(f"{binding.path}: binding of {queue.name!r} to {binding.exchange!r}"):
+            channel.bind_queue(queue.name, binding.exchange, binding.routing_key, binding.arguments)
+
+
 @contextmanager
 def _refusal(where: str) -> Iterator[None]:
+    """Turn the broker's refusal into a TopologyError; a lost connection passes through."""
     try:
         yield
-    except AMQPError as exc:
+    except ChannelClosed as exc:
+        if not exc.code:
+            raise
         raise TopologyError(f"{where}: {exc}") from None

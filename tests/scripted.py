@@ -4,8 +4,11 @@ recorded as a JSON line in the file named by RECORD_FILE, for the test to read b
 import itertools
 import json
 import os
+import time
 
 import gevent
+
+from amqpdispatcher import PublishError
 
 _ids = itertools.count(1)
 
@@ -18,7 +21,9 @@ def record(**event) -> None:
 class Scripted:
     """Message bodies are JSON: {"id": ..., "do": [steps]}. Steps: "ack", "nack", "reject",
     "nack-drop", "raise", "raise-once" (only when not redelivered), "twice" (ack twice),
-    ["sleep", seconds], ["publish", exchange, routing_key, body]. No steps: return silently."""
+    "bad-ack-once" (acks an unknown tag), ["spin", seconds] (busy loop), ["sleep", seconds],
+    ["publish", exchange, routing_key, body], ["try-publish", exchange, routing_key, body,
+    mandatory] (records the outcome). No steps: return silently."""
 
     def __init__(self) -> None:
         self.instance = next(_ids)
@@ -56,10 +61,24 @@ class Scripted:
                 amqp.ack()
             except Exception as exc:
                 record(event="second-answer", error=type(exc).__name__, message=str(exc))
+        elif step == "bad-ack-once" and not msg.delivery_info["redelivered"]:
+            amqp._channel.ack(msg.delivery_info["delivery_tag"] + 1000)  # the broker says 406
+            gevent.sleep(0.5)
+        elif step[0] == "spin":  # hogs the CPU without yielding
+            deadline = time.monotonic() + step[1]
+            while time.monotonic() < deadline:
+                pass
         elif step[0] == "sleep":
             gevent.sleep(step[1])
         elif step[0] == "publish":
             amqp.publish(step[1], step[2], {"from": "scripted"}, step[3], message_id="m1")
+        elif step[0] == "try-publish":  # [.., exchange, routing_key, body, mandatory]
+            try:
+                amqp.publish(step[1], step[2], None, step[3], mandatory=step[4])
+            except PublishError as exc:
+                record(event="publish-error", message=str(exc))
+            else:
+                record(event="published")
 
     def shutdown(self, exception) -> None:
         record(event="shutdown", instance=self.instance, exception=repr(exception))

@@ -125,14 +125,6 @@ def test_a_consumer_class_that_cannot_be_imported_stops_the_start(broker, daemon
     )
 
 
-def test_the_startup_handler_runs_before_connecting(broker, daemon_factory):
-    config = consumer_config(broker.queue_name())
-    config["startup_handler"] = "scripted:startup"
-    daemon = daemon_factory(config, RABBITMQ_URL=DEAD_URL)
-    assert_clean_failure(daemon.run(), "no broker reachable")
-    assert [r["event"] for r in daemon.records()] == ["startup"]
-
-
 def test_a_failing_startup_handler_stops_the_start(broker, daemon_factory):
     config = consumer_config(broker.queue_name())
     config["startup_handler"] = "scripted:failing_startup"
@@ -192,19 +184,16 @@ def test_wrong_credentials_are_a_clear_error(broker, daemon_factory):
     assert "s3cret" not in result.stdout
 
 
-def test_no_broker_reachable_is_a_clear_error(daemon_factory):
-    result = daemon_factory(consumer_config("jobs"), RABBITMQ_URL=DEAD_URL).run()
-    assert_clean_failure(
-        result, "no broker reachable (amqp://guest:***@127.0.0.1:1/: Connection refused)"
-    )
-
-
 @pytest.mark.parametrize(
     ("env", "error"),
     [
         ({"RABBITMQ_URL": "amqp://u:secret@h:0/"}, "RABBITMQ_URL: invalid port '0' for host 'h'"),
         ({"RABBITMQ_HEARTBEAT": "soon"}, "RABBITMQ_HEARTBEAT: expected whole seconds"),
         ({"LOGGING_FILE_CONFIG": "/nonexistent.ini"}, "LOGGING_FILE_CONFIG: no such file"),
+        (
+            {"RABBITMQ_URL": "amqps://u:secret@h/?cacertfile=/nonexistent.pem"},
+            "RABBITMQ_URL cacertfile: no such file: /nonexistent.pem",
+        ),
     ],
 )
 def test_bad_environment_is_named(daemon_factory, env, error):

@@ -2,20 +2,12 @@
 
 import dataclasses
 import logging
-import socket
 
 import pytest
-from conftest import BROKER
+from conftest import BROKER, free_port
 
-from amqpdispatcher.connection import AccessRefused, ConnectionFailed, connect
+from amqpdispatcher.connection import ConnectionFailed, Refused, connect
 from amqpdispatcher.url import parse_url
-
-
-def free_port() -> int:
-    """A loopback port with nothing listening on it."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def dead():
@@ -47,7 +39,7 @@ def test_no_host_answering_names_every_host():
 def test_wrong_credentials_are_refused_without_trying_other_hosts(caplog):
     wrong = dataclasses.replace(BROKER, password="s3cret")
     caplog.set_level(logging.DEBUG, "amqp-dispatcher")
-    with pytest.raises(AccessRefused) as refused:
+    with pytest.raises(Refused) as refused:
         connect([wrong, dead()], "test-connection")
     assert "ACCESS_REFUSED" in str(refused.value)
     assert "s3cret" not in str(refused.value) + caplog.text
@@ -56,5 +48,5 @@ def test_wrong_credentials_are_refused_without_trying_other_hosts(caplog):
 
 def test_a_missing_vhost_is_refused():
     target = dataclasses.replace(BROKER, vhost="no-such-vhost")
-    with pytest.raises(AccessRefused, match="NOT_ALLOWED - vhost no-such-vhost not found"):
+    with pytest.raises(Refused, match="NOT_ALLOWED - vhost no-such-vhost not found"):
         connect([target], "test-connection")

@@ -141,16 +141,26 @@ def test_publish_from_a_consumer(broker, daemon_factory):
     assert method.routing_key == out
 
 
-def test_publish_to_a_missing_exchange_does_not_stop_consuming(broker, daemon_factory):
-    queue = broker.queue_name()
-    daemon = started(daemon_factory, consumer_config(queue))
+def test_publish_errors_reach_the_consumer_and_consuming_goes_on(broker, daemon_factory):
+    queue, out = broker.queue_name(), broker.queue_name("out")
+    config = consumer_config(queue)
+    config["queues"].append({"queue": out, "durable": False})
+    daemon = started(daemon_factory, config)
     missing = broker.exchange_name("missing")
-    broker.publish(queue, {"id": 1, "do": [["publish", missing, "k", "x"]]})
-    wait_for(lambda: "closed the publishing channel" in daemon.log(), what="the channel error")
-    assert f"no exchange '{missing}'" in daemon.log()
-    broker.publish(queue, {"id": 2})
-    wait_for(lambda: len(daemon.records("done")) == 2)
+    broker.publish(queue, {"id": 1, "do": [["try-publish", missing, "k", "x", False]]})
+    broker.publish(queue, {"id": 2, "do": [["try-publish", "", "no.such.queue", "x", True]]})
+    broker.publish(queue, {"id": 3, "do": [["try-publish", "", out, "x", True]]})
+    wait_for(lambda: len(daemon.records("done")) == 3)
     assert daemon.stop() == 0
+    errors = [r["message"] for r in daemon.records("publish-error")]
+    assert errors == [
+        "the channel closed before the broker confirmed: "
+        f"NOT_FOUND - no exchange '{missing}' in vhost '{BROKER.vhost}' (404)",
+        "unroutable: NO_ROUTE (312)",
+    ]
+    assert len(daemon.records("published")) == 1
+    assert broker.messages(out) == 1
+    assert "the broker closed the publishing channel: NOT_FOUND" in daemon.log()
     assert broker.messages(queue) == 0
 
 
@@ -333,27 +343,3 @@ def test_queue_and_exchange_flags_reach_the_broker(broker, daemon_factory):
     assert exchanges[internal] == ["headers", "false", "false", "true", "[]"]
     assert temporary not in listing("list_queues")  # exclusive: gone with the connection
     broker.queues.remove(temporary)
-
-
-def test_a_lost_connection_stops_the_daemon_with_an_error(broker, daemon_factory):
-    queue = broker.queue_name()
-    daemon = started(daemon_factory, consumer_config(queue))
-    name, _ = daemon_connection(daemon)
-    lines = rabbitmqctl("list_connections", "--no-table-headers", "pid", "client_properties")
-    (pid,) = [line.split("\t")[0] for line in lines.splitlines() if name in line]
-    rabbitmqctl("close_connection", pid, "test: closed by operator")
-    assert daemon.process.wait(20) == 1
-    log = daemon.log()
-    assert f"lost the connection to {BROKER}" in log
-    assert "test: closed by operator" in log
-    assert len(daemon.records("shutdown")) == 1
-    assert "Traceback" not in log
-
-
-def test_a_deleted_queue_stops_the_daemon_with_an_error(broker, daemon_factory):
-    queue = broker.queue_name()
-    daemon = started(daemon_factory, consumer_config(queue))
-    broker.channel.queue_delete(queue)
-    assert daemon.process.wait(20) == 1
-    assert f"consumers[0]: the broker cancelled the consumer of '{queue}'; stopping" in daemon.log()
-    assert "Traceback" not in daemon.log()

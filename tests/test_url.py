@@ -2,7 +2,7 @@
 
 import pytest
 
-from amqpdispatcher.url import Target, URLError, mask, parse_url, shuffled
+from amqpdispatcher.url import TLS, Target, URLError, mask, parse_url, shuffled
 
 
 def test_one_host_with_every_part():
@@ -62,7 +62,7 @@ def test_connection_timeout_is_in_milliseconds():
         (
             "http://u:secret@h/",
             None,
-            "RABBITMQ_URL: expected amqp://USER:PASS@HOST[:PORT]/VHOST, got 'http://u:***@h/'",
+            "RABBITMQ_URL: expected amqp[s]://USER:PASS@HOST[:PORT]/VHOST, got 'http://u:***@h/'",
         ),
         ("amqp://u:p@h:99999/", None, "RABBITMQ_URL: invalid port '99999' for host 'h'"),
         ("amqp://u:p@a,,b/", None, "RABBITMQ_URL: empty host in 'amqp://u:***@a,,b/'"),
@@ -79,7 +79,8 @@ def test_connection_timeout_is_in_milliseconds():
         (
             "amqp://u:p@h/?frame_max=1",
             None,
-            "RABBITMQ_URL: unsupported query parameter 'frame_max' (heartbeat, connection_timeout)",
+            "RABBITMQ_URL: unsupported query parameter 'frame_max' (heartbeat, "
+            "connection_timeout, cacertfile, certfile, keyfile, verify, server_name_indication)",
         ),
         (
             "amqp://u:p@h/?connection_timeout=0",
@@ -107,3 +108,37 @@ def test_shuffled_keeps_every_host():
     orders = {tuple(t.host for t in shuffled(targets)) for _ in range(50)}
     assert all(sorted(order) == list("abcdef") for order in orders)
     assert len(orders) > 1
+
+
+def test_amqps_defaults_to_port_5671_and_the_system_ca_store():
+    (target,) = parse_url("amqps://u:p@rabbit/")
+    assert (target.port, target.tls) == (5671, TLS())
+    assert str(target) == "amqps://u:***@rabbit:5671/"
+
+
+def test_tls_query_parameters(tmp_path):
+    ca = tmp_path / "ca.pem"
+    ca.write_text("")
+    query = f"cacertfile={ca}&verify=verify_none&server_name_indication=rabbit.internal"
+    (target,) = parse_url(f"amqps://u:p@10.0.0.1:5673/?{query}")
+    assert target.port == 5673
+    assert target.tls == TLS(
+        cacertfile=str(ca), verify=False, server_name_indication="rabbit.internal"
+    )
+
+
+@pytest.mark.parametrize(
+    ("url", "error"),
+    [
+        ("amqp://u:p@h/?verify=verify_none", "RABBITMQ_URL: verify needs an amqps:// URL"),
+        (
+            "amqps://u:p@h/?verify=yes",
+            "RABBITMQ_URL verify: expected verify_peer or verify_none, got 'yes'",
+        ),
+        ("amqps://u:p@h/?keyfile=/no/key.pem", "RABBITMQ_URL keyfile: no such file: /no/key.pem"),
+    ],
+)
+def test_bad_tls_settings_are_named(url, error):
+    with pytest.raises(URLError) as failure:
+        parse_url(url)
+    assert str(failure.value) == error

@@ -1,0 +1,232 @@
+"""Broker and network trouble that the daemon rides out: reconnection, a broker down at start,
+channel errors, consumers cancelled by the broker, publisher confirms, TLS, a blocked loop."""
+
+import signal
+import ssl
+import time
+
+import pytest
+import trustme
+from conftest import BROKER, consumer_config, free_port, rabbitmqctl, wait_for
+from proxy import Proxy
+from test_daemon import daemon_connection, started
+
+DEAD_URL = "amqp://guest:guest@127.0.0.1:1/"
+
+
+def connection_pids(name: str) -> list[str]:
+    lines = rabbitmqctl("list_connections", "--no-table-headers", "pid", "client_properties")
+    return [line.split("\t")[0] for line in lines.splitlines() if f'"{name}"' in line]
+
+
+def close_connection(name: str) -> None:
+    for pid in connection_pids(name):
+        rabbitmqctl("close_connection", pid, "test: closed by operator")
+
+
+def test_a_closed_connection_is_reopened_and_consuming_resumes(broker, daemon_factory):
+    queue = broker.queue_name()
+    daemon = started(daemon_factory, consumer_config(queue, count=2, prefetch=2))
+    for round_ in range(3):
+        name, _ = daemon_connection(daemon)
+        close_connection(name)
+        wait_for(lambda n=round_: daemon.log().count("ready:") == n + 2, what="reconnection")
+        broker.publish(queue, {"id": round_})
+        wait_for(lambda n=round_: len(daemon.records("done")) == n + 1)
+    assert daemon.process.poll() is None
+    assert daemon.log().count("lost the connection to") == 3
+    assert len(daemon.records("init")) == 2  # the same instances throughout
+    assert daemon.records("shutdown") == []
+    assert daemon.stop() == 0
+    assert broker.messages(queue) == 0
+
+
+def test_a_broker_down_at_start_is_waited_for(broker, daemon_factory):
+    queue = broker.queue_name()
+    config = consumer_config(queue)
+    config["startup_handler"] = "scripted:startup"
+    port = free_port()  # nothing listens there yet
+    url = f"amqp://{BROKER.username}:{BROKER.password}@127.0.0.1:{port}/"
+    daemon = daemon_factory(config, RABBITMQ_URL=url).start()
+    wait_for(lambda: daemon.log().count("retrying in") >= 3, what="three retries")
+    assert "Connection refused" in daemon.log()
+    assert [r["event"] for r in daemon.records()] == ["startup", "init"]
+    proxy = Proxy((BROKER.host, BROKER.port), port=port)
+    try:
+        daemon.wait_ready(timeout=40)
+        broker.publish(queue, {"id": 1})
+        wait_for(lambda: daemon.records("done"))
+        assert daemon.stop() == 0
+    finally:
+        proxy.close()
+
+
+def test_sigterm_while_the_broker_is_unreachable_exits_at_once(daemon_factory):
+    daemon = daemon_factory(consumer_config("jobs"), RABBITMQ_URL=DEAD_URL).start()
+    wait_for(lambda: "retrying in" in daemon.log())
+    began = time.monotonic()
+    assert daemon.stop(signal.SIGTERM) == 0
+    assert time.monotonic() - began < 5
+    assert len(daemon.records("shutdown")) == 1
+
+
+def test_sigterm_during_a_blackholed_connect_exits_at_once(daemon_factory):
+    proxy = Proxy((BROKER.host, BROKER.port))
+    proxy.blackhole_new = True
+    try:
+        url = f"amqp://guest:guest@127.0.0.1:{proxy.port}/?connection_timeout=60000"
+        daemon = daemon_factory(consumer_config("jobs"), RABBITMQ_URL=url).start()
+        wait_for(lambda: proxy.accepted == 1, what="the connection attempt")
+        began = time.monotonic()
+        assert daemon.stop(signal.SIGTERM) == 0
+        assert time.monotonic() - began < 5
+    finally:
+        proxy.close()
+
+
+def test_a_channel_error_reopens_that_channel_only(broker, daemon_factory):
+    queue, other = broker.queue_name(), broker.queue_name("other")
+    config = consumer_config(queue)
+    config["queues"].append({"queue": other, "durable": False})
+    config["consumers"].append({"consumer": "scripted:Scripted", "queue": other})
+    daemon = started(daemon_factory, config)
+    broker.publish(queue, {"id": "bug", "do": ["bad-ack-once"]})
+    broker.publish(other, {"id": "other-1", "do": [["sleep", 1]]})
+    wait_for(lambda: "PRECONDITION_FAILED - unknown delivery tag" in daemon.log())
+    wait_for(lambda: {r["id"] for r in daemon.records("done")} >= {"bug", "other-1"})
+    broker.publish(queue, {"id": "after"})
+    wait_for(lambda: "after" in {r["id"] for r in daemon.records("done")})
+    assert daemon.stop() == 0
+    log = daemon.log()
+    assert "the broker closed the channel: PRECONDITION_FAILED" in log
+    assert log.count("ready:") == 1  # the connection stayed up
+    assert "cannot answer delivery 1" in log  # its channel was gone: logged, redelivered
+    assert [r["id"] for r in daemon.records("consume")].count("bug") == 2
+    assert broker.messages(queue) == broker.messages(other) == 0
+
+
+def test_a_deleted_queue_is_declared_again_and_consumed(broker, daemon_factory):
+    queue = broker.queue_name()
+    config = consumer_config(queue, bindings=[{"exchange": "amq.direct", "routing_key": queue}])
+    daemon = started(daemon_factory, config)
+    broker.channel.queue_delete(queue)
+    wait_for(lambda: broker.consumers(queue) == 1, what="the queue back, consumed")
+    broker.publish(queue, {"id": 1}, exchange="amq.direct")  # through the declared binding
+    wait_for(lambda: daemon.records("done"))
+    assert daemon.stop() == 0
+    assert "the broker cancelled the consumer; subscribing again" in daemon.log()
+
+
+def test_a_cancelled_consumer_of_a_foreign_queue_retries_until_it_exists(broker, daemon_factory):
+    queue = broker.queue_name("foreign")
+    broker.channel.queue_declare(queue)
+    config = consumer_config("unused")
+    config["queues"] = []
+    config["consumers"][0]["queue"] = queue
+    daemon = started(daemon_factory, config)
+    broker.channel.queue_delete(queue)
+    wait_for(lambda: daemon.log().count("cannot subscribe") >= 2, what="retries")
+    assert "NOT_FOUND - no queue" in daemon.log()
+    broker.channel.queue_declare(queue)
+    wait_for(lambda: broker.consumers(queue) == 1, timeout=40, what="the consumer back")
+    assert daemon.stop() == 0
+
+
+def test_publish_waits_for_the_brokers_confirm_and_raises_on_nack(broker, daemon_factory):
+    queue, full = broker.queue_name(), broker.queue_name("full")
+    config = consumer_config(queue)
+    config["queues"].append(
+        {
+            "queue": full,
+            "durable": False,
+            "x_max_length": 1,
+            "arguments": {"x-overflow": "reject-publish"},
+        }
+    )
+    daemon = started(daemon_factory, config)
+    for n in range(3):
+        broker.publish(queue, {"id": n, "do": [["try-publish", "", full, f"m{n}", False]]})
+    wait_for(lambda: len(daemon.records("done")) == 3)
+    assert daemon.stop() == 0
+    assert len(daemon.records("published")) == 1
+    assert [r["message"] for r in daemon.records("publish-error")] == [
+        "the broker nacked the message"
+    ] * 2
+    assert broker.messages(full) == 1
+
+
+def test_the_publishing_connection_is_separate_and_reopened(broker, daemon_factory):
+    queue, out = broker.queue_name(), broker.queue_name("out")
+    config = consumer_config(queue)
+    config["queues"].append({"queue": out, "durable": False})
+    daemon = started(daemon_factory, config)
+    broker.publish(queue, {"id": 1, "do": [["publish", "", out, "first"]]})
+    wait_for(lambda: broker.messages(out) == 1)
+    name, _ = daemon_connection(daemon)
+    assert connection_pids(f"{name}-publisher")
+    close_connection(f"{name}-publisher")
+    wait_for(lambda: "publishing connection lost" in daemon.log())
+    broker.publish(queue, {"id": 2, "do": [["publish", "", out, "second"]]})
+    wait_for(lambda: broker.messages(out) == 2)
+    assert daemon.log().count("ready:") == 1  # consuming never noticed
+    assert daemon.stop() == 0
+
+
+def test_a_consumer_blocking_the_loop_is_named(broker, daemon_factory):
+    queue = broker.queue_name()
+    daemon = started(daemon_factory, consumer_config(queue))
+    broker.publish(queue, {"id": 1, "do": [["spin", 2.5]]})
+    wait_for(lambda: daemon.records("done"))
+    assert daemon.stop() == 0
+    assert (
+        f"the event loop was blocked for more than 1.0s by scripted:Scripted on '{queue}'"
+        in daemon.log()
+    )
+
+
+@pytest.fixture(scope="module")
+def ca():
+    return trustme.CA()
+
+
+@pytest.fixture
+def tls_proxy(ca):
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ca.issue_cert("localhost", "127.0.0.1").configure_cert(context)
+    proxy = Proxy((BROKER.host, BROKER.port), tls=context)
+    yield proxy
+    proxy.close()
+
+
+def tls_url(proxy: Proxy, query: str) -> str:
+    return f"amqps://{BROKER.username}:{BROKER.password}@localhost:{proxy.port}/{query}"
+
+
+def test_amqps_verifies_the_broker_with_the_given_ca(
+    broker, daemon_factory, tls_proxy, ca, tmp_path
+):
+    queue = broker.queue_name()
+    ca_file = tmp_path / "ca.pem"
+    ca.cert_pem.write_to_path(str(ca_file))
+    url = tls_url(tls_proxy, f"?cacertfile={ca_file}&server_name_indication=localhost")
+    daemon = started(daemon_factory, consumer_config(queue), RABBITMQ_URL=url)
+    broker.publish(queue, {"id": 1})
+    wait_for(lambda: daemon.records("done"))
+    assert daemon.stop() == 0
+    assert f"connected to amqps://guest:***@localhost:{tls_proxy.port}/" in daemon.log()
+
+
+def test_amqps_with_the_wrong_ca_fails_clearly(broker, daemon_factory, tls_proxy, tmp_path):
+    other_ca = tmp_path / "other.pem"
+    trustme.CA().cert_pem.write_to_path(str(other_ca))
+    url = tls_url(tls_proxy, f"?cacertfile={other_ca}")
+    result = daemon_factory(consumer_config(broker.queue_name()), RABBITMQ_URL=url).run()
+    assert result.returncode == 1
+    assert "TLS handshake failed: unable to get local issuer certificate" in result.stdout
+    assert "Traceback" not in result.stdout
+
+
+def test_amqps_verify_none_skips_the_check(broker, daemon_factory, tls_proxy):
+    url = tls_url(tls_proxy, "?verify=verify_none")
+    daemon = started(daemon_factory, consumer_config(broker.queue_name()), RABBITMQ_URL=url)
+    assert daemon.stop() == 0
