@@ -15,7 +15,7 @@ _ids = itertools.count(1)
 
 def record(**event) -> None:
     with open(os.environ["RECORD_FILE"], "a") as out:
-        out.write(json.dumps(event) + "\n")
+        out.write(json.dumps({**event, "t": time.time()}) + "\n")
 
 
 class Scripted:

@@ -190,10 +190,15 @@ def ca():
 
 
 @pytest.fixture
-def tls_proxy(ca):
+def tls_context(ca):
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     ca.issue_cert("localhost", "127.0.0.1").configure_cert(context)
-    proxy = Proxy((BROKER.host, BROKER.port), tls=context)
+    return context
+
+
+@pytest.fixture
+def tls_proxy(tls_context):
+    proxy = Proxy((BROKER.host, BROKER.port), tls=tls_context)
     yield proxy
     proxy.close()
 
@@ -230,3 +235,26 @@ def test_amqps_verify_none_skips_the_check(broker, daemon_factory, tls_proxy):
     url = tls_url(tls_proxy, "?verify=verify_none")
     daemon = started(daemon_factory, consumer_config(broker.queue_name()), RABBITMQ_URL=url)
     assert daemon.stop() == 0
+
+
+def test_amqps_presents_the_client_certificate(broker, daemon_factory, tls_context, ca, tmp_path):
+    tls_context.verify_mode = ssl.CERT_REQUIRED  # the endpoint wants a certificate of ca's
+    ca.configure_trust(tls_context)
+    proxy = Proxy((BROKER.host, BROKER.port), tls=tls_context)
+    try:
+        ca_file, cert_file, key_file = (tmp_path / name for name in ("ca", "cert", "key"))
+        ca.cert_pem.write_to_path(str(ca_file))
+        client = ca.issue_cert("dispatcher@example")
+        client.cert_chain_pems[0].write_to_path(str(cert_file))
+        client.private_key_pem.write_to_path(str(key_file))
+        config = consumer_config(broker.queue_name())
+        url = tls_url(proxy, f"?cacertfile={ca_file}")
+        anonymous = daemon_factory(config, RABBITMQ_URL=url).start()
+        # TLS 1.3 refuses after the handshake, like a dropped connection: logged, retried
+        wait_for(lambda: "certificate required" in anonymous.log(), what="the refusal")
+        assert anonymous.stop() == 0
+        query = f"?cacertfile={ca_file}&certfile={cert_file}&keyfile={key_file}"
+        daemon = started(daemon_factory, config, RABBITMQ_URL=tls_url(proxy, query))
+        assert daemon.stop() == 0
+    finally:
+        proxy.close()

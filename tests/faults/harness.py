@@ -1,0 +1,112 @@
+"""The fault-injection harness: a stream of numbered, persistent messages on a durable queue,
+a fault injected mid-stream, then the accounting: every id processed at least once, none
+lost, duplicates only among messages in flight at a fault."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+from conftest import consumer_config, wait_for
+
+OUTCOMES: list[Outcome] = []
+
+
+@dataclass
+class Outcome:
+    fault: str
+    sent: int
+    processed: int = 0
+    duplicated: int = 0
+    lost: int = 0
+
+
+@dataclass
+class Stream:
+    """`count` messages, each a short piece of work for the Scripted consumer."""
+
+    broker: object
+    daemon_factory: object
+    fault: str
+    count: int = 600
+    consumer_count: int = 4
+    prefetch_count: int = 8
+    work: list = field(default_factory=lambda: [["sleep", 0.02]])
+    windows: list[tuple[float, float]] = field(default_factory=list)
+    daemons: list = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.queue = self.broker.queue_name("fault")
+        self.config = consumer_config(
+            self.queue, self.consumer_count, self.prefetch_count, durable=True
+        )
+
+    def publish(self) -> None:
+        self.broker.channel.queue_declare(self.queue, durable=True)
+        self.broker.publish_many(
+            self.queue, [{"id": n, "do": self.work} for n in range(self.count)]
+        )
+
+    def start(self, **env: str):
+        daemon = self.daemon_factory(self.config, **env).start().wait_ready(timeout=60)
+        self.daemons.append(daemon)
+        return daemon
+
+    def records(self, event: str) -> list[dict]:
+        return [r for daemon in self.daemons for r in daemon.records(event)]
+
+    def processed(self) -> set:
+        return {r["id"] for r in self.records("done")}
+
+    def wait_processed(self, at_least: int, timeout: float = 60) -> None:
+        wait_for(lambda: len(self.processed()) >= at_least, timeout, f"{at_least} processed")
+
+    def inject(self, fault) -> None:
+        """Run `fault()` and remember when: duplicates must come from around that time."""
+        began = time.time()
+        fault()
+        self.windows.append((began, time.time()))
+
+    def account(self) -> Outcome:
+        """Once every daemon has stopped: the queue's state and what the consumers did."""
+        self.broker.reconnect()
+        assert self.broker.messages(self.queue) == 0, "the queue should be empty"
+        done = [r["id"] for r in self.records("done")]
+        outcome = Outcome(self.fault, self.count, len(set(done)))
+        outcome.duplicated = len(done) - len(set(done))
+        outcome.lost = self.count - len(set(done) & set(range(self.count)))
+        OUTCOMES.append(outcome)
+        assert outcome.lost == 0, f"lost {outcome.lost} messages"
+        self._check_duplicates_were_in_flight()
+        return outcome
+
+    def _check_duplicates_were_in_flight(self, slack: float = 1.0) -> None:
+        first_start, first_done, seen = {}, {}, set()
+        for record in sorted(self.records("consume") + self.records("done"), key=lambda r: r["t"]):
+            if record["event"] == "consume":
+                first_start.setdefault(record["id"], record["t"])
+            elif record["id"] in seen:
+                assert any(
+                    first_start[record["id"]] <= end + slack
+                    and first_done[record["id"]] >= began - slack
+                    for began, end in self.windows
+                ), f"message {record['id']} was processed twice but was not in flight at a fault"
+            else:
+                seen.add(record["id"])
+                first_done[record["id"]] = record["t"]
+
+
+def pool_intact(daemon, consumer_count: int) -> bool:
+    return len(daemon.records("init")) - len(daemon.records("shutdown")) == consumer_count
+
+
+def report(terminalreporter) -> None:
+    """The table of outcomes, at the end of the run (called from tests/conftest.py)."""
+    terminalreporter.section("fault injection: messages")
+    terminalreporter.line(
+        f"{'fault':64} {'sent':>5} {'processed':>9} {'duplicated':>10} {'lost':>4}"
+    )
+    for o in OUTCOMES:
+        terminalreporter.line(
+            f"{o.fault:64} {o.sent:>5} {o.processed:>9} {o.duplicated:>10} {o.lost:>4}"
+        )

@@ -1,0 +1,154 @@
+"""Faults injected mid-stream; each test ends with Stream.account(): none lost."""
+
+import signal
+import subprocess
+import time
+
+import pytest
+from conftest import BROKER, rabbitmqctl, wait_for
+from harness import Stream, pool_intact
+from proxy import Proxy
+from test_daemon import daemon_connection
+
+
+@pytest.fixture
+def stream(broker, daemon_factory, request):
+    return Stream(broker, daemon_factory, fault=request.node.get_closest_marker("fault").args[0])
+
+
+def stop(daemon) -> None:
+    assert daemon.process.poll() is None, "the daemon should still be running"
+    assert pool_intact(daemon, 4)
+    assert daemon.stop() == 0
+
+
+@pytest.mark.fault("rabbitmqctl close_all_connections, 3 times")
+def test_close_all_connections(stream):
+    stream.publish()
+    daemon = stream.start()
+    for round_, at in enumerate((100, 250, 400)):
+        stream.wait_processed(at)
+        stream.inject(lambda: rabbitmqctl("close_all_connections", "test: fault injection"))
+        stream.broker.reconnect()
+        wait_for(lambda n=round_: daemon.log().count("ready:") == n + 2, what="reconnection")
+    stream.wait_processed(stream.count)
+    stop(daemon)
+    stream.account()
+
+
+@pytest.fixture
+def restart_broker():
+    def restart():
+        rabbitmqctl("stop_app")
+        time.sleep(2)
+        rabbitmqctl("start_app")
+        rabbitmqctl("await_startup")
+
+    yield restart
+    subprocess.run(["rabbitmqctl", "-q", "start_app"], capture_output=True)
+    rabbitmqctl("await_startup")
+
+
+@pytest.mark.fault("broker stop_app, then start_app 2 s later")
+def test_broker_restart(stream, restart_broker):
+    stream.publish()
+    daemon = stream.start()
+    stream.wait_processed(150)
+    stream.inject(restart_broker)
+    stream.broker.reconnect()
+    stream.wait_processed(stream.count, timeout=90)
+    stop(daemon)
+    assert "lost the connection" in daemon.log()
+    stream.account()
+
+
+@pytest.fixture
+def proxy():
+    proxy = Proxy((BROKER.host, BROKER.port))
+    yield proxy
+    proxy.close()
+
+
+def proxied_url(proxy: Proxy, heartbeat: int) -> str:
+    return (
+        f"amqp://{BROKER.username}:{BROKER.password}@127.0.0.1:{proxy.port}/?heartbeat={heartbeat}"
+    )
+
+
+@pytest.mark.fault("TCP proxy cuts the connection")
+def test_connection_cut(stream, proxy):
+    stream.publish()
+    daemon = stream.start(RABBITMQ_URL=proxied_url(proxy, 10))
+    stream.wait_processed(150)
+    stream.inject(proxy.cut)
+    stream.wait_processed(stream.count)
+    stop(daemon)
+    assert daemon.log().count("ready:") == 2
+    stream.account()
+
+
+@pytest.mark.fault("TCP proxy blackholes traffic (heartbeat 2 s detects it)")
+def test_connection_blackholed(stream, proxy):
+    stream.publish()
+    daemon = stream.start(RABBITMQ_URL=proxied_url(proxy, 2))
+    stream.wait_processed(150)
+    stream.inject(proxy.blackhole)
+    wait_for(lambda: daemon.log().count("ready:") == 2, timeout=60, what="heartbeat detection")
+    stream.wait_processed(stream.count, timeout=90)
+    stop(daemon)
+    stream.account()
+
+
+@pytest.mark.fault("SIGKILL of the daemon, then a fresh daemon")
+def test_sigkill_then_a_fresh_daemon(stream):
+    stream.publish()
+    daemon = stream.start()
+    stream.wait_processed(200)
+    stream.inject(daemon.kill)
+    fresh = stream.start()
+    stream.wait_processed(stream.count)
+    stop(fresh)
+    stream.account()
+
+
+@pytest.mark.fault("SIGTERM with slow consumers in flight, then a fresh daemon")
+def test_sigterm_with_slow_consumers(stream):
+    stream.count, stream.work = 60, [["sleep", 1.0]]
+    stream.publish()
+    daemon = stream.start()
+    wait_for(lambda: len(daemon.records("consume")) >= 6)
+    assert daemon.stop(signal.SIGTERM) == 0
+    started = {r["id"] for r in daemon.records("consume")}
+    assert {r["id"] for r in daemon.records("done")} == started  # each finished
+    assert stream.broker.messages(stream.queue) == stream.count - len(started)  # acked
+    fresh = stream.start()
+    stream.wait_processed(stream.count, timeout=60)
+    stop(fresh)
+    assert stream.account().duplicated == 0
+
+
+@pytest.mark.fault("publishing connection force-closed (consumer publishes, then acks)")
+def test_publishing_connection_closed(stream):
+    out = stream.broker.queue_name("downstream")
+    stream.broker.channel.queue_declare(out, durable=True)
+    stream.work = [["sleep", 0.02], ["publish", "", out, "copy"]]
+    stream.publish()
+    daemon = stream.start()
+    name, _ = daemon_connection(daemon)
+    for at in (100, 300):
+        stream.wait_processed(at)
+        stream.inject(lambda: close_publisher(name))
+    stream.wait_processed(stream.count)
+    stop(daemon)
+    stream.account()
+    assert "publishing connection lost" in daemon.log()
+    downstream = stream.broker.get_all(out)
+    assert len(downstream) >= stream.count  # every processed message published its copy
+
+
+def close_publisher(name: str) -> None:
+    lines = rabbitmqctl("list_connections", "--no-table-headers", "pid", "client_properties")
+    pids = [line.split("\t")[0] for line in lines.splitlines() if f'"{name}-publisher"' in line]
+    assert pids, "the publishing connection should be open"
+    for pid in pids:
+        rabbitmqctl("close_connection", pid, "test: fault injection")
