@@ -31,6 +31,8 @@ from .url import TLS, Target
 
 log = logging.getLogger("amqp-dispatcher.connection")
 
+CLOSE_TIMEOUT = 3.0
+
 PROPERTY_NAMES = (
     "content_type",
     "content_encoding",
@@ -117,8 +119,12 @@ class Connection:
     def open(cls, target: Target, name: str) -> Connection:
         connection = cls(target)
         opened = gevent.event.AsyncResult()
+        try:
+            parameters = _parameters(target, name)
+        except (ssl.SSLError, OSError) as exc:
+            raise Refused(f"TLS settings of RABBITMQ_URL: {exc}") from None
         connection._pika = GeventConnection(
-            _parameters(target, name),
+            parameters,
             on_open_callback=opened.set,
             on_open_error_callback=lambda _conn, exc: opened.set_exception(_open_error(exc)),
             on_close_callback=connection._on_close,
@@ -141,10 +147,13 @@ class Connection:
         channel.wait(opened)
         return channel
 
-    def close(self) -> None:
+    def close(self, timeout: float = CLOSE_TIMEOUT) -> None:
+        """Close and wait for the broker's close-ok, unless it does not come in time (a dead
+        network): then give up on it."""
         if not self.closed.ready() and not self._pika.is_closing:
             self._pika.close()
-        self.closed.wait()
+        if self.closed.wait(timeout) is None and not self.closed.ready():
+            log.warning("no reply to closing the connection to %s; leaving it", self.target)
 
     def _on_close(self, _conn: GeventConnection, reason: BaseException) -> None:
         if isinstance(reason, pika.exceptions.ConnectionClosedByClient):
@@ -219,9 +228,10 @@ class Channel:
         return frame.method.consumer_tag
 
     def cancel(self, consumer_tag: str) -> None:
-        """Cancel a subscription; nothing to do when the broker has cancelled it already."""
+        """Cancel a subscription without waiting for the broker's reply, which a dead network
+        would never send. pika requeues what still arrives for it."""
         if consumer_tag in self._pika.consumer_tags:
-            self._rpc(self._pika.basic_cancel, consumer_tag=consumer_tag)
+            self._call(self._pika.basic_cancel, consumer_tag=consumer_tag)
 
     def ack(self, delivery_tag: int, multiple: bool = False) -> None:
         self._call(self._pika.basic_ack, delivery_tag=delivery_tag, multiple=multiple)

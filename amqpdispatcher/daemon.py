@@ -6,7 +6,9 @@ from __future__ import annotations
 import logging
 import signal
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from functools import partial
+from typing import TypeVar
 
 import gevent
 import gevent.event
@@ -19,6 +21,7 @@ from .publisher import Publisher
 from .url import Target, shuffled
 
 log = logging.getLogger("amqp-dispatcher")
+T = TypeVar("T")
 
 
 class Dispatcher:
@@ -57,13 +60,17 @@ class Dispatcher:
             first, delays = True, backoff.delays()
             while (connection := self._connect(delays)) is not None:
                 try:
-                    self._start(connection, first)
-                except AMQPError as exc:
-                    log.warning("connection lost while starting (%s); reconnecting", exc)
+                    self._interruptible(partial(self._start, connection, first))
+                except (AMQPError, topology.TopologyError) as exc:
+                    if first and isinstance(exc, topology.TopologyError):
+                        raise
+                    log.warning("cannot start on %s (%s); reconnecting", connection.target, exc)
                     connection.close()
                     if self._stopping.wait(next(delays)):
                         break
                     continue
+                if self._stopping.is_set():
+                    break
                 first, delays = False, backoff.delays()
                 gevent.wait([self._stopping, connection.closed], count=1)
                 if self._stopping.is_set():
@@ -76,34 +83,37 @@ class Dispatcher:
                 handler.cancel()
 
     def _start(self, connection: Connection, first: bool) -> None:
+        """Declare the topology and attach the pools. After the first start, a declaration
+        the broker refuses (say an exclusive queue still held by the lost connection) is
+        retried rather than fatal."""
         topology.declare(connection, self._config)
         for pool in self._pools:
             pool.attach(connection, first)
         log.info("ready: %d consumer pools", len(self._pools))
 
     def _connect(self, delays: Iterator[float]) -> Connection | None:
-        """A connection to one of the targets, retrying with backoff; None once stopping.
-        Each attempt runs in a greenlet of its own, so that a signal cuts it short."""
+        """A connection to one of the targets, retrying with backoff; None once stopping."""
         while True:
-            attempt = gevent.spawn(self._attempt)
-            gevent.wait([attempt, self._stopping], count=1)
-            if self._stopping.is_set():
-                attempt.kill()
-                return None
-            if isinstance(attempt.value, Connection):
-                return attempt.value
-            if not isinstance(attempt.value, ConnectionFailed):
-                raise attempt.value
-            delay = next(delays)
-            log.warning("%s; retrying in %.1fs", attempt.value, delay)
-            if self._stopping.wait(delay):
-                return None
+            try:
+                return self._interruptible(lambda: connect(shuffled(self._targets), self._name))
+            except ConnectionFailed as exc:
+                delay = next(delays)
+                log.warning("%s; retrying in %.1fs", exc, delay)
+                if self._stopping.wait(delay):
+                    return None
 
-    def _attempt(self) -> Connection | AMQPError:
-        try:
-            return connect(shuffled(self._targets), self._name)
-        except AMQPError as exc:
-            return exc
+    def _interruptible(self, work: Callable[[], T]) -> T | None:
+        """`work()` in a greenlet of its own, so that a stop cuts a hung connect or declare
+        short (None then); its exception is raised here."""
+        task = gevent.spawn(_outcome, work)
+        gevent.wait([task, self._stopping], count=1)
+        if self._stopping.is_set():
+            task.kill()
+            return None
+        value, error = task.value
+        if error is not None:
+            raise error
+        return value
 
     def _on_signal(self, signum: int) -> None:
         if not self._stopping.is_set():
@@ -117,8 +127,16 @@ class Dispatcher:
         for pool in self._pools:
             pool.drain(max(0.0, deadline - time.monotonic()))
         for pool in self._pools:
-            pool.close()
+            pool.retire_instances()
         self._publisher.close()
         if connection is not None:
             connection.close()
         log.info("stopped")
+
+
+def _outcome(work: Callable[[], T]) -> tuple[T | None, Exception | None]:
+    """Run `work`, returning its exception rather than raising it, which gevent would print."""
+    try:
+        return work(), None
+    except Exception as exc:
+        return None, exc

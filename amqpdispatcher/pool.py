@@ -68,6 +68,8 @@ class ConsumerPool:
     def attach(self, connection: Connection, first: bool) -> None:
         """Consume on `connection`. A refusal is a PoolError the `first` time; after that the
         pool keeps retrying by itself. A lost connection raises AMQPError for the daemon."""
+        if self._recovery is not None:
+            self._recovery.kill()  # it was working on the lost connection
         self._connection = connection
         try:
             self._subscribe()
@@ -104,11 +106,10 @@ class ConsumerPool:
             )
             self._tasks.kill()
 
-    def close(self) -> None:
+    def retire_instances(self) -> None:
+        """shutdown(None) on every instance; the channel closes with the connection."""
         for instance in list(self._instances):
             self._retire(instance, None)
-        if self._channel is not None:
-            self._channel.close()
 
     def _subscribe(self) -> None:
         if self._channel is None or not self._channel.is_open:

@@ -84,6 +84,24 @@ def test_sigterm_during_a_blackholed_connect_exits_at_once(daemon_factory):
         proxy.close()
 
 
+def test_sigterm_while_the_network_is_down_exits_promptly(broker, daemon_factory):
+    queue = broker.queue_name()
+    proxy = Proxy((BROKER.host, BROKER.port))
+    try:
+        url = f"amqp://guest:guest@127.0.0.1:{proxy.port}/?heartbeat=60"
+        daemon = started(daemon_factory, consumer_config(queue, count=2), RABBITMQ_URL=url)
+        broker.publish(queue, {"id": 1, "do": [["sleep", 1]]})
+        wait_for(lambda: daemon.records("consume"))
+        proxy.blackhole()
+        began = time.monotonic()
+        assert daemon.stop(signal.SIGTERM) == 0
+        assert time.monotonic() - began < 12
+        assert [r["id"] for r in daemon.records("done")] == [1]  # it finished; its ack is lost
+        assert len(daemon.records("shutdown")) == 2
+    finally:
+        proxy.close()
+
+
 def test_a_channel_error_reopens_that_channel_only(broker, daemon_factory):
     queue, other = broker.queue_name(), broker.queue_name("other")
     config = consumer_config(queue)
