@@ -168,7 +168,9 @@ class Channel:
         self._waiting: set[gevent.event.AsyncResult] = set()
         self.closed: gevent.event.AsyncResult = gevent.event.AsyncResult()
         self._confirms: _Confirms | None = None
+        self._on_cancelled: Callable[[], None] = lambda: None
         pika_channel.add_on_close_callback(self._on_close)
+        pika_channel.add_on_cancel_callback(lambda _frame: self._on_cancelled())
 
     @property
     def is_open(self) -> bool:
@@ -223,7 +225,7 @@ class Channel:
                 )
             )
 
-        self._pika.add_on_cancel_callback(lambda _frame: on_cancelled())
+        self._on_cancelled = on_cancelled
         frame = self._rpc(self._pika.basic_consume, queue=queue, on_message_callback=deliver)
         return frame.method.consumer_tag
 

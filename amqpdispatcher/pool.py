@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
 
 import gevent
 import gevent.pool
@@ -141,7 +140,7 @@ class ConsumerPool:
         if self._stopping or not channel.is_open:
             self._idle.put(instance)  # unanswered: the broker redelivers it
             return
-        proxy = AMQPProxy(channel, delivery.delivery_tag, self._publisher)
+        proxy = AMQPProxy(channel, delivery.delivery_tag, self._publisher, self.spec.queue)
         try:
             instance.consume(proxy, Message(delivery))
         except Exception as exc:
@@ -152,24 +151,13 @@ class ConsumerPool:
                 delivery.delivery_tag,
             )
             if proxy.answer is None:
-                self._answer(proxy.reject, delivery)
+                proxy.reject()
             self._retire(instance, exc)
             self._add(self._replacement())
         else:
             if proxy.answer is None:
-                self._answer(proxy.ack, delivery)
+                proxy.ack()
             self._idle.put(instance)
-
-    def _answer(self, answer: Callable[[], None], delivery: Delivery) -> None:
-        try:
-            answer()
-        except AMQPError as exc:
-            log.info(
-                "cannot answer delivery %d of %r (%s); the broker will redeliver it",
-                delivery.delivery_tag,
-                self.spec.queue,
-                exc,
-            )
 
     def _add(self, instance: object) -> None:
         self._instances.add(instance)

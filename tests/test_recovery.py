@@ -118,7 +118,7 @@ def test_a_channel_error_reopens_that_channel_only(broker, daemon_factory):
     log = daemon.log()
     assert "the broker closed the channel: PRECONDITION_FAILED" in log
     assert log.count("ready:") == 1  # the connection stayed up
-    assert "cannot answer delivery 1" in log  # its channel was gone: logged, redelivered
+    assert f"cannot ack delivery 1 of '{queue}'" in log  # its channel was gone: redelivered
     assert [r["id"] for r in daemon.records("consume")].count("bug") == 2
     assert broker.messages(queue) == broker.messages(other) == 0
 
@@ -127,12 +127,30 @@ def test_a_deleted_queue_is_declared_again_and_consumed(broker, daemon_factory):
     queue = broker.queue_name()
     config = consumer_config(queue, bindings=[{"exchange": "amq.direct", "routing_key": queue}])
     daemon = started(daemon_factory, config)
-    broker.channel.queue_delete(queue)
-    wait_for(lambda: broker.consumers(queue) == 1, what="the queue back, consumed")
+    for deletion in range(1, 3):
+        broker.channel.queue_delete(queue)
+        wait_for(lambda n=deletion: daemon.log().count("cancelled") == n, what="the cancel")
+        wait_for(lambda: broker.consumers(queue) == 1, what="the queue back, consumed")
     broker.publish(queue, {"id": 1}, exchange="amq.direct")  # through the declared binding
     wait_for(lambda: daemon.records("done"))
     assert daemon.stop() == 0
-    assert "the broker cancelled the consumer; subscribing again" in daemon.log()
+    assert daemon.log().count("the broker cancelled the consumer; subscribing again") == 2
+
+
+def test_a_consumer_answering_on_a_dead_channel_is_not_failed(broker, daemon_factory):
+    queue = broker.queue_name()
+    daemon = started(daemon_factory, consumer_config(queue))
+    broker.publish(queue, {"id": 1, "do": [["sleep", 1.5], "ack"]})
+    wait_for(lambda: daemon.records("consume"))
+    close_connection(daemon_connection(daemon)[0])
+    wait_for(lambda: len(daemon.records("done")) == 2, what="the redelivery done")
+    assert daemon.stop() == 0
+    assert f"cannot ack delivery 1 of '{queue}'" in daemon.log()
+    assert [r["delivery_info"]["redelivered"] for r in daemon.records("consume")] == [False, True]
+    assert [r["event"] for r in daemon.records() if r["event"] in ("init", "shutdown")] == [
+        "init",
+        "shutdown",
+    ]  # the same instance all along, shut down once at the end
 
 
 def test_a_cancelled_consumer_of_a_foreign_queue_retries_until_it_exists(broker, daemon_factory):
