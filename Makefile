@@ -3,7 +3,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 CONFIG ?= amqp-dispatcher-config.yml
 
-.PHONY: venv broker test lint format example clean
+.PHONY: venv broker test lint format example bench bench-quick clean
 
 venv: $(BIN)/.installed
 
@@ -18,6 +18,14 @@ broker:
 
 test: venv broker
 	$(BIN)/pytest
+	$(MAKE) bench-quick
+
+# Throughput, latency and memory of the dispatcher against a raw pika consumer (bench/README.md).
+bench: venv broker
+	$(BIN)/python bench/run.py
+
+bench-quick: venv broker
+	$(BIN)/python bench/run.py --quick
 
 lint: venv
 	$(BIN)/ruff check .

@@ -14,7 +14,6 @@ import socket
 import ssl
 import uuid
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
 
 import gevent.event
 import gevent.lock
@@ -79,17 +78,43 @@ class ChannelClosed(AMQPError):
         self.text = text
 
 
-@dataclass(frozen=True)
 class Delivery:
-    """One message as the broker delivered it, free of pika's types."""
+    """One message as the broker delivered it. pika's objects stay inside; the properties
+    become a dict only when asked for, which most consumers never do."""
 
-    body: bytes
-    delivery_tag: int
-    redelivered: bool
-    exchange: str
-    routing_key: str
-    consumer_tag: str
-    properties: dict
+    __slots__ = ("body", "_method", "_raw_properties", "_properties")
+
+    def __init__(self, method: pika.spec.Basic.Deliver, properties, body: bytes) -> None:
+        self.body = body
+        self._method = method
+        self._raw_properties = properties
+        self._properties: dict | None = None
+
+    @property
+    def delivery_tag(self) -> int:
+        return self._method.delivery_tag
+
+    @property
+    def redelivered(self) -> bool:
+        return self._method.redelivered
+
+    @property
+    def exchange(self) -> str:
+        return self._method.exchange
+
+    @property
+    def routing_key(self) -> str:
+        return self._method.routing_key
+
+    @property
+    def consumer_tag(self) -> str:
+        return self._method.consumer_tag
+
+    @property
+    def properties(self) -> dict:
+        if self._properties is None:
+            self._properties = _properties_dict(self._raw_properties)
+        return self._properties
 
 
 def connection_name() -> str:
@@ -213,17 +238,7 @@ class Channel:
         """Subscribe; both callbacks run in the hub and must not block."""
 
         def deliver(_channel, method, properties, body: bytes) -> None:
-            on_delivery(
-                Delivery(
-                    body=body,
-                    delivery_tag=method.delivery_tag,
-                    redelivered=method.redelivered,
-                    exchange=method.exchange,
-                    routing_key=method.routing_key,
-                    consumer_tag=method.consumer_tag,
-                    properties=_properties_dict(properties),
-                )
-            )
+            on_delivery(Delivery(method, properties, body))
 
         self._on_cancelled = on_cancelled
         frame = self._rpc(self._pika.basic_consume, queue=queue, on_message_callback=deliver)

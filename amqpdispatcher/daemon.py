@@ -127,6 +127,7 @@ class Dispatcher:
         for pool in self._pools:
             pool.drain(max(0.0, deadline - time.monotonic()))
         for pool in self._pools:
+            pool.flush()
             pool.retire_instances()
         self._publisher.close()
         if connection is not None:

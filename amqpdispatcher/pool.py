@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import logging
+import time
 
 import gevent
-import gevent.pool
 import gevent.queue
 
 from . import backoff, topology
+from .acks import Acks
 from .config import ConsumerSpec, QueueSpec
 from .connection import AMQPError, Channel, ChannelClosed, Connection, Delivery
 from .message import Message
@@ -16,6 +17,8 @@ from .proxy import AMQPProxy
 from .publisher import Publisher
 
 log = logging.getLogger("amqp-dispatcher.pool")
+
+DRAIN_POLL = 0.01
 
 
 class PoolError(Exception):
@@ -44,9 +47,11 @@ class ConsumerPool:
         self._publisher = publisher
         self._instances: set = set()
         self._idle: gevent.queue.Queue = gevent.queue.Queue()
-        self._tasks = gevent.pool.Group()
+        self._running: set = set()  # the greenlets handling a delivery
         self._connection: Connection | None = None
         self._channel: Channel | None = None
+        self._acks: Acks | None = None
+        self._task_name = f"{spec.consumer} on {spec.queue!r}"
         self._consumer_tag: str | None = None
         self._recovery: gevent.Greenlet | None = None
         self._stopping = False
@@ -95,15 +100,22 @@ class ConsumerPool:
 
     def drain(self, timeout: float) -> None:
         """Let running `consume` calls finish; interrupt those still running after `timeout`."""
-        if not self._tasks.join(timeout):
-            log.warning(
-                "%s on %r: consume still running after the %gs grace period; interrupted, "
-                "the broker will redeliver its message",
-                self.spec.consumer,
-                self.spec.queue,
-                timeout,
-            )
-            self._tasks.kill()
+        deadline = time.monotonic() + timeout
+        while self._running and time.monotonic() < deadline:
+            gevent.sleep(DRAIN_POLL)
+        if not self._running:
+            return
+        log.warning(
+            "%s on %r: consume still running after the %gs grace period; interrupted, "
+            "the broker will redeliver its message",
+            self.spec.consumer,
+            self.spec.queue,
+            timeout,
+        )
+        for task in list(self._running):
+            gevent.kill(task)
+        while self._running:
+            gevent.sleep(DRAIN_POLL)
 
     def retire_instances(self) -> None:
         """shutdown(None) on every instance; the channel closes with the connection."""
@@ -116,10 +128,12 @@ class ConsumerPool:
             channel.qos(self.spec.prefetch_count)
             channel.closed.rawlink(self._on_channel_closed)
             self._channel = channel
-        channel = self._channel
-        self._consumer_tag = channel.consume(
+        if self._acks is None or self._acks.channel is not self._channel:
+            self._acks = Acks(self._channel, self.spec.queue)
+        acks = self._acks
+        self._consumer_tag = self._channel.consume(
             self.spec.queue,
-            lambda delivery: self._on_delivery(channel, delivery),
+            lambda delivery: self._on_delivery(acks, delivery),
             self._on_cancelled,
         )
         log.info(
@@ -130,17 +144,31 @@ class ConsumerPool:
             self.spec.prefetch_count,
         )
 
-    def _on_delivery(self, channel: Channel, delivery: Delivery) -> None:
-        if not self._stopping:
-            task = self._tasks.spawn(self._handle, channel, delivery)
-            task.name = f"{self.spec.consumer} on {self.spec.queue!r}"
+    def flush(self) -> None:
+        """Send the acks held back for coalescing; before the connection closes."""
+        if self._acks is not None and self._acks.channel.is_open:
+            self._acks.flush()
 
-    def _handle(self, channel: Channel, delivery: Delivery) -> None:
+    def _on_delivery(self, acks: Acks, delivery: Delivery) -> None:
+        acks.delivered(delivery.delivery_tag)
+        if not self._stopping:
+            # A raw greenlet: the cheapest hand-off out of the hub (no links, no result).
+            task = gevent.spawn_raw(self._handle, acks, delivery)
+            task.name = self._task_name  # for the blocked-loop warning
+            self._running.add(task)
+
+    def _handle(self, acks: Acks, delivery: Delivery) -> None:
+        try:
+            self._consume(acks, delivery)
+        finally:
+            self._running.discard(gevent.getcurrent())
+
+    def _consume(self, acks: Acks, delivery: Delivery) -> None:
         instance = self._idle.get()
-        if self._stopping or not channel.is_open:
+        if self._stopping or not acks.channel.is_open:
             self._idle.put(instance)  # unanswered: the broker redelivers it
             return
-        proxy = AMQPProxy(channel, delivery.delivery_tag, self._publisher, self.spec.queue)
+        proxy = AMQPProxy(acks, delivery.delivery_tag, self._publisher)
         try:
             instance.consume(proxy, Message(delivery))
         except Exception as exc:

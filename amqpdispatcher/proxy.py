@@ -2,13 +2,8 @@
 
 from __future__ import annotations
 
-import logging
-from collections.abc import Callable
-
-from .connection import AMQPError, Channel
+from .acks import Acks
 from .publisher import Publisher
-
-log = logging.getLogger("amqp-dispatcher.pool")
 
 
 class AlreadyAnswered(RuntimeError):
@@ -16,25 +11,25 @@ class AlreadyAnswered(RuntimeError):
 
 
 class AMQPProxy:
-    __slots__ = ("_channel", "_delivery_tag", "_publisher", "_queue", "answer")
+    __slots__ = ("_acks", "_delivery_tag", "_publisher", "answer")
 
-    def __init__(
-        self, channel: Channel, delivery_tag: int, publisher: Publisher, queue: str
-    ) -> None:
-        self._channel = channel
+    def __init__(self, acks: Acks, delivery_tag: int, publisher: Publisher) -> None:
+        self._acks = acks
         self._delivery_tag = delivery_tag
         self._publisher = publisher
-        self._queue = queue
         self.answer: str | None = None
 
     def ack(self) -> None:
-        self._answer("ack", self._channel.ack, self._delivery_tag)
+        self._answer("ack")
+        self._acks.ack(self._delivery_tag)
 
     def nack(self, requeue: bool = True) -> None:
-        self._answer("nack", self._channel.nack, self._delivery_tag, requeue)
+        self._answer("nack")
+        self._acks.nack(self._delivery_tag, requeue)
 
     def reject(self, requeue: bool = True) -> None:
-        self._answer("reject", self._channel.reject, self._delivery_tag, requeue)
+        self._answer("reject")
+        self._acks.reject(self._delivery_tag, requeue)
 
     def publish(
         self,
@@ -53,21 +48,11 @@ class AMQPProxy:
             properties["headers"] = headers
         self._publisher.publish(exchange, routing_key, body, properties, mandatory)
 
-    def _answer(self, how: str, send: Callable, *args) -> None:
-        """Answer once. On a channel that died meanwhile the answer cannot reach the broker,
-        which redelivers the message anyway: that is logged, not raised."""
+    def _answer(self, how: str) -> None:
+        """Answer once. An answer that cannot reach the broker (its channel died meanwhile) is
+        logged, not raised: the broker redelivers that message anyway."""
         if self.answer is not None:
             raise AlreadyAnswered(
                 f"delivery {self._delivery_tag} was already answered with {self.answer}"
             )
         self.answer = how
-        try:
-            send(*args)
-        except AMQPError as exc:
-            log.info(
-                "cannot %s delivery %d of %r (%s); the broker will redeliver it",
-                how,
-                self._delivery_tag,
-                self._queue,
-                exc,
-            )

@@ -62,7 +62,7 @@ class Scripted:
             except Exception as exc:
                 record(event="second-answer", error=type(exc).__name__, message=str(exc))
         elif step == "bad-ack-once" and not msg.delivery_info["redelivered"]:
-            amqp._channel.ack(msg.delivery_info["delivery_tag"] + 1000)  # the broker says 406
+            amqp._acks.channel.ack(msg.delivery_info["delivery_tag"] + 1000)  # the broker: 406
             gevent.sleep(0.5)
         elif step[0] == "spin":  # hogs the CPU without yielding
             deadline = time.monotonic() + step[1]

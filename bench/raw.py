@@ -1,0 +1,37 @@
+"""The reference: a hand-written pika GeventConnection consumer that acks each message inline
+in pika's callback, run as `python bench/raw.py QUEUE PREFETCH`, writing the same stats as
+bench/consumers.py."""
+
+import os
+import sys
+
+import gevent.event
+import pika
+from pika.adapters.gevent_connection import GeventConnection
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from consumers import _done_one  # noqa: E402
+
+
+def main(queue: str, prefetch: int) -> None:
+    ready = gevent.event.AsyncResult()
+    connection = GeventConnection(
+        pika.URLParameters(os.environ["RABBITMQ_URL"]), on_open_callback=ready.set
+    )
+    ready.get()
+    channel_ready = gevent.event.AsyncResult()
+    connection.channel(on_open_callback=channel_ready.set)
+    channel = channel_ready.get()
+
+    def on_message(channel, method, _properties, _body) -> None:
+        channel.basic_ack(method.delivery_tag)
+        _done_one()
+
+    channel.basic_qos(prefetch_count=prefetch)
+    channel.basic_consume(queue, on_message)
+    print("ready", flush=True)
+    gevent.wait()
+
+
+if __name__ == "__main__":
+    main(sys.argv[1], int(sys.argv[2]))
