@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import logging
 import time
+from functools import partial
 
 import gevent
 import gevent.queue
+from greenlet import greenlet
 
 from . import backoff, topology
 from .acks import Acks
@@ -48,6 +50,7 @@ class ConsumerPool:
         self._instances: set = set()
         self._idle: gevent.queue.Queue = gevent.queue.Queue()
         self._running: set = set()  # the greenlets handling a delivery
+        self._hub = gevent.get_hub()
         self._connection: Connection | None = None
         self._channel: Channel | None = None
         self._acks: Acks | None = None
@@ -130,11 +133,8 @@ class ConsumerPool:
             self._channel = channel
         if self._acks is None or self._acks.channel is not self._channel:
             self._acks = Acks(self._channel, self.spec.queue)
-        acks = self._acks
         self._consumer_tag = self._channel.consume(
-            self.spec.queue,
-            lambda delivery: self._on_delivery(acks, delivery),
-            self._on_cancelled,
+            self.spec.queue, partial(self._on_delivery, self._acks), self._on_cancelled
         )
         log.info(
             "consuming %r with %d x %s, prefetch %d",
@@ -152,10 +152,12 @@ class ConsumerPool:
     def _on_delivery(self, acks: Acks, delivery: Delivery) -> None:
         acks.delivered(delivery.delivery_tag)
         if not self._stopping:
-            # A raw greenlet: the cheapest hand-off out of the hub (no links, no result).
-            task = gevent.spawn_raw(self._handle, acks, delivery)
+            # A bare greenlet, started on the hub's next turn: the cheapest hand-off out of the
+            # hub, cheaper than gevent.spawn_raw, which also records the spawning tree.
+            task = greenlet(self._handle, self._hub)
             task.name = self._task_name  # for the blocked-loop warning
             self._running.add(task)
+            self._hub.loop.run_callback(task.switch, acks, delivery)
 
     def _handle(self, acks: Acks, delivery: Delivery) -> None:
         try:
