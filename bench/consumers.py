@@ -1,5 +1,6 @@
-"""Consumers for the benchmark. Each delivery is counted; the first and last timestamps and
-what the scenario measures are written to BENCH_STATS when BENCH_COUNT messages are done."""
+"""Consumers for the benchmark. `_begin` notes when the first message started, `_done_one`
+counts finished ones; when BENCH_COUNT are done, the time span and what the scenario measures
+are written to BENCH_STATS."""
 
 import json
 import os
@@ -12,11 +13,15 @@ _first = 0.0
 _latencies: list[float] = []
 
 
-def _done_one() -> None:
-    global _count, _first
-    _count += 1
-    if _count == 1:
+def _begin() -> None:
+    global _first
+    if not _first:
         _first = time.perf_counter()
+
+
+def _done_one() -> None:
+    global _count
+    _count += 1
     if _count == int(os.environ["BENCH_COUNT"]):
         stats = {"first": _first, "last": time.perf_counter(), "latencies": _latencies}
         with open(os.environ["BENCH_STATS"], "w") as out:
@@ -25,6 +30,7 @@ def _done_one() -> None:
 
 class Trivial:
     def consume(self, amqp, msg) -> None:
+        _begin()
         _done_one()
 
     def shutdown(self, exception) -> None:
@@ -33,17 +39,20 @@ class Trivial:
 
 class Sleeper(Trivial):
     def consume(self, amqp, msg) -> None:
+        _begin()
         gevent.sleep(0.05)
         _done_one()
 
 
 class Republisher(Trivial):
     def consume(self, amqp, msg) -> None:
+        _begin()
         amqp.publish("", os.environ["BENCH_OUT"], None, msg.body)
         _done_one()
 
 
 class Latency(Trivial):
     def consume(self, amqp, msg) -> None:
+        _begin()
         _latencies.append(time.time() - float(msg.headers["sent"]))
         _done_one()

@@ -10,7 +10,7 @@ import pika
 from pika.adapters.gevent_connection import GeventConnection
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from consumers import _done_one  # noqa: E402
+from consumers import _begin, _done_one  # noqa: E402
 
 
 def main(queue: str, prefetch: int) -> None:
@@ -24,6 +24,7 @@ def main(queue: str, prefetch: int) -> None:
     channel = channel_ready.get()
 
     def on_message(channel, method, _properties, _body) -> None:
+        _begin()
         channel.basic_ack(method.delivery_tag)
         _done_one()
 

@@ -128,7 +128,7 @@ def raw(queue: str, count: int, prefetch: int) -> Consumer:
 
 
 def rate(stats: dict, count: int) -> float:
-    return (count - 1) / (stats["last"] - stats["first"])
+    return count / (stats["last"] - stats["first"])
 
 
 def throughput(broker: Broker, make, count: int) -> tuple[float, float]:
