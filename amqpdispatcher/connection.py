@@ -50,6 +50,7 @@ PROPERTY_NAMES = (
     "app_id",
     "cluster_id",
 )
+_PROPERTY_SET = frozenset(PROPERTY_NAMES)
 
 
 class AMQPError(Exception):
@@ -273,7 +274,7 @@ class Channel:
         """Send a message. In confirm mode, the result is settled when the broker confirms it
         (or fails with PublishError); call from a greenlet, since a mandatory publish waits
         for the one before it."""
-        unknown = set(properties) - set(PROPERTY_NAMES)
+        unknown = properties.keys() - _PROPERTY_SET
         if unknown:
             raise TypeError(f"unknown message properties: {', '.join(sorted(unknown))}")
         if self._confirms is not None and mandatory:

@@ -47,6 +47,8 @@ class Publisher:
             self._connection.close()
 
     def _open_channel(self) -> Channel:
+        if self._channel is not None and self._channel.is_open:
+            return self._channel
         with self._opening:
             if self._channel is None or not self._channel.is_open:
                 if self._connection is None or not self._connection.is_open:
