@@ -211,10 +211,6 @@ class Channel:
         self._pika.add_on_return_callback(self._confirms.on_return)
         self._rpc(self._pika.confirm_delivery, ack_nack_callback=self._confirms.on_confirm)
 
-    @property
-    def number(self) -> int:
-        return self._pika.channel_number
-
     def declare_exchange(self, name: str, exchange_type: str, **flags) -> None:
         self._rpc(self._pika.exchange_declare, exchange=name, exchange_type=exchange_type, **flags)
 

@@ -59,10 +59,6 @@ class ConsumerPool:
         self._recovery: gevent.Greenlet | None = None
         self._stopping = False
 
-    @property
-    def size(self) -> int:
-        return len(self._instances)
-
     def create_instances(self) -> None:
         try:
             for _ in range(self.spec.consumer_count):

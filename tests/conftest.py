@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -56,6 +57,37 @@ def rabbitmqctl(*args: str) -> str:
     return subprocess.run(
         ["rabbitmqctl", "-q", *args], check=True, capture_output=True, text=True
     ).stdout
+
+
+def daemon_connection(daemon) -> tuple[str, int]:
+    """The connection_name and heartbeat timeout of the daemon's connection, as the broker
+    lists them; found by the daemon's pid inside its HOSTNAME-PID-RANDOM connection_name."""
+    pattern = re.compile(rf'"connection_name","([^"]*-{daemon.process.pid}-[0-9a-f]{{8}})"')
+
+    def find():
+        columns = ("--no-table-headers", "timeout", "client_properties")
+        for line in rabbitmqctl("list_connections", *columns).splitlines():
+            timeout, _, properties = line.partition("\t")
+            match = pattern.search(properties)
+            if match:
+                return match.group(1), int(timeout)
+        return None
+
+    return wait_for(find, what="the daemon's connection")
+
+
+def connection_pids(name: str) -> list[str]:
+    """The broker's pids of the connections whose connection_name is `name`."""
+    lines = rabbitmqctl("list_connections", "--no-table-headers", "pid", "client_properties")
+    return [line.split("\t")[0] for line in lines.splitlines() if f'"{name}"' in line]
+
+
+def close_connection(name: str) -> None:
+    """Have the broker close the connections named `name`, as an operator would."""
+    pids = connection_pids(name)
+    assert pids, f"no connection named {name}"
+    for pid in pids:
+        rabbitmqctl("close_connection", pid, "test: closed by operator")
 
 
 class Broker:
@@ -181,7 +213,8 @@ class Daemon:
     def records(self, event: str | None = None) -> list[dict]:
         if not self.record_path.exists():
             return []
-        lines = self.record_path.read_text().splitlines()
+        # Only whole lines: the daemon may be halfway through appending the last one.
+        lines = self.record_path.read_text().split("\n")[:-1]
         records = [json.loads(line) for line in lines]
         return [r for r in records if event is None or r["event"] == event]
 

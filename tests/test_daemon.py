@@ -1,11 +1,17 @@
 """The daemon run through its command line against the real broker."""
 
-import re
 import signal
 import socket
 import time
 
-from conftest import BROKER, broker_url, consumer_config, rabbitmqctl, wait_for
+from conftest import (
+    BROKER,
+    broker_url,
+    consumer_config,
+    daemon_connection,
+    rabbitmqctl,
+    wait_for,
+)
 
 
 def started(daemon_factory, config, **env):
@@ -196,23 +202,6 @@ def test_queue_arguments_reach_the_broker(broker, daemon_factory):
         assert argument in listing[queue]
     assert '{"x-queue-type","quorum"}' in listing[quorum]
     assert '{"x-max-length",7}' in listing[quorum]
-
-
-def daemon_connection(daemon) -> tuple[str, int]:
-    """The connection_name and heartbeat timeout of the daemon's connection, as the broker
-    lists them; found by the daemon's pid inside its HOSTNAME-PID-RANDOM connection_name."""
-    pattern = re.compile(rf'"connection_name","([^"]*-{daemon.process.pid}-[0-9a-f]{{8}})"')
-
-    def find():
-        columns = ("--no-table-headers", "timeout", "client_properties")
-        for line in rabbitmqctl("list_connections", *columns).splitlines():
-            timeout, _, properties = line.partition("\t")
-            match = pattern.search(properties)
-            if match:
-                return match.group(1), int(timeout)
-        return None
-
-    return wait_for(find, what="the daemon's connection")
 
 
 def daemon_timeout(daemon) -> int:

@@ -7,21 +7,19 @@ import time
 
 import pytest
 import trustme
-from conftest import BROKER, consumer_config, free_port, rabbitmqctl, wait_for
+from conftest import (
+    BROKER,
+    close_connection,
+    connection_pids,
+    consumer_config,
+    daemon_connection,
+    free_port,
+    wait_for,
+)
 from proxy import Proxy
-from test_daemon import daemon_connection, started
+from test_daemon import started
 
 DEAD_URL = "amqp://guest:guest@127.0.0.1:1/"
-
-
-def connection_pids(name: str) -> list[str]:
-    lines = rabbitmqctl("list_connections", "--no-table-headers", "pid", "client_properties")
-    return [line.split("\t")[0] for line in lines.splitlines() if f'"{name}"' in line]
-
-
-def close_connection(name: str) -> None:
-    for pid in connection_pids(name):
-        rabbitmqctl("close_connection", pid, "test: closed by operator")
 
 
 def test_a_closed_connection_is_reopened_and_consuming_resumes(broker, daemon_factory):

@@ -5,10 +5,9 @@ import subprocess
 import time
 
 import pytest
-from conftest import BROKER, rabbitmqctl, wait_for
+from conftest import BROKER, close_connection, daemon_connection, rabbitmqctl, wait_for
 from harness import Stream, pool_intact
 from proxy import Proxy
-from test_daemon import daemon_connection
 
 
 @pytest.fixture
@@ -137,18 +136,10 @@ def test_publishing_connection_closed(stream):
     name, _ = daemon_connection(daemon)
     for at in (100, 300):
         stream.wait_processed(at)
-        stream.inject(lambda: close_publisher(name))
+        stream.inject(lambda: close_connection(f"{name}-publisher"))
     stream.wait_processed(stream.count)
     stop(daemon)
     stream.account()
     assert "publishing connection lost" in daemon.log()
     downstream = stream.broker.get_all(out)
     assert len(downstream) >= stream.count  # every processed message published its copy
-
-
-def close_publisher(name: str) -> None:
-    lines = rabbitmqctl("list_connections", "--no-table-headers", "pid", "client_properties")
-    pids = [line.split("\t")[0] for line in lines.splitlines() if f'"{name}-publisher"' in line]
-    assert pids, "the publishing connection should be open"
-    for pid in pids:
-        rabbitmqctl("close_connection", pid, "test: fault injection")
