@@ -21,6 +21,7 @@ from .publisher import Publisher
 log = logging.getLogger("amqp-dispatcher.pool")
 
 DRAIN_POLL = 0.01
+KILL_TIMEOUT = 1.0
 
 
 class PoolError(Exception):
@@ -99,9 +100,7 @@ class ConsumerPool:
 
     def drain(self, timeout: float) -> None:
         """Let running `consume` calls finish; interrupt those still running after `timeout`."""
-        deadline = time.monotonic() + timeout
-        while self._running and time.monotonic() < deadline:
-            gevent.sleep(DRAIN_POLL)
+        self._wait_until_idle(timeout)
         if not self._running:
             return
         log.warning(
@@ -113,7 +112,11 @@ class ConsumerPool:
         )
         for task in list(self._running):
             gevent.kill(task)
-        while self._running:
+        self._wait_until_idle(KILL_TIMEOUT)  # a consumer might swallow GreenletExit
+
+    def _wait_until_idle(self, timeout: float) -> None:
+        deadline = time.monotonic() + timeout
+        while self._running and time.monotonic() < deadline:
             gevent.sleep(DRAIN_POLL)
 
     def retire_instances(self) -> None:
