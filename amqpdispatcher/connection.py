@@ -181,7 +181,8 @@ class Connection:
         network): then give up on it."""
         if not self.closed.ready() and not self._pika.is_closing:
             self._pika.close()
-        if self.closed.wait(timeout) is None and not self.closed.ready():
+        self.closed.wait(timeout)
+        if not self.closed.ready():
             log.warning("no reply to closing the connection to %s; leaving it", self.target)
 
     def _on_close(self, _conn: GeventConnection, reason: BaseException) -> None:
@@ -273,16 +274,22 @@ class Channel:
         unknown = properties.keys() - _PROPERTY_SET
         if unknown:
             raise TypeError(f"unknown message properties: {', '.join(sorted(unknown))}")
-        if self._confirms is not None and mandatory:
+        serialised = self._confirms is not None and mandatory
+        if serialised:
             self._confirms.mandatory.acquire()
-        self._call(
-            self._pika.basic_publish,
-            exchange=exchange,
-            routing_key=routing_key,
-            body=body,
-            properties=pika.BasicProperties(**properties),
-            mandatory=mandatory,
-        )
+        try:
+            self._call(
+                self._pika.basic_publish,
+                exchange=exchange,
+                routing_key=routing_key,
+                body=body,
+                properties=pika.BasicProperties(**properties),
+                mandatory=mandatory,
+            )
+        except AMQPError:
+            if serialised:  # the next mandatory publish must not wait for this one forever
+                self._confirms.mandatory.release()
+            raise
         return None if self._confirms is None else self._confirms.sent(mandatory)
 
     def close(self) -> None:

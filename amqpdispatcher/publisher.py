@@ -54,9 +54,10 @@ class Publisher:
                 if self._connection is None or not self._connection.is_open:
                     self._connection = connect(shuffled(self._targets), self._name)
                     self._connection.closed.rawlink(_log_lost)
-                self._channel = self._connection.channel()
-                self._channel.enable_confirms()
-                self._channel.closed.rawlink(_log_closed)
+                channel = self._connection.channel()
+                channel.enable_confirms()
+                channel.closed.rawlink(_log_closed)
+                self._channel = channel  # for the fast path above only once fully set up
             return self._channel
 
 
