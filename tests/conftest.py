@@ -17,6 +17,7 @@ from urllib.parse import quote
 
 import pika
 import pytest
+import trustme
 import yaml
 
 from amqpdispatcher.url import DEFAULT_URL, parse_url
@@ -229,6 +230,12 @@ def broker():
     client = Broker()
     yield client
     client.cleanup()
+
+
+@pytest.fixture(scope="session")
+def ca() -> trustme.CA:
+    """A certificate authority for TLS endpoints in front of the broker."""
+    return trustme.CA()
 
 
 @pytest.fixture

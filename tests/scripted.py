@@ -4,6 +4,7 @@ recorded as a JSON line in the file named by RECORD_FILE, for the test to read b
 import itertools
 import json
 import os
+import sys
 import time
 
 import gevent
@@ -22,6 +23,8 @@ class Scripted:
     """Message bodies are JSON: {"id": ..., "do": [steps]}. Steps: "ack", "nack", "reject",
     "nack-drop", "raise", "raise-once" (only when not redelivered), "twice" (ack twice),
     "bad-ack-once" (acks an unknown tag), ["spin", seconds] (busy loop), ["sleep", seconds],
+    ["await-file", path] (waits until the test creates the file), ["throw-once", kind] (raises
+    one of THROWABLES when not redelivered), "spawn-failing" (starts a greenlet that raises),
     ["publish", exchange, routing_key, body], ["try-publish", exchange, routing_key, body,
     mandatory] (records the outcome). No steps: return silently."""
 
@@ -68,8 +71,15 @@ class Scripted:
             deadline = time.monotonic() + step[1]
             while time.monotonic() < deadline:
                 pass
+        elif step == "spawn-failing":
+            gevent.spawn(_fail_in_a_greenlet).join()
         elif step[0] == "sleep":
             gevent.sleep(step[1])
+        elif step[0] == "await-file":
+            while not os.path.exists(step[1]):
+                gevent.sleep(0.02)
+        elif step[0] == "throw-once" and not msg.delivery_info["redelivered"]:
+            THROWABLES[step[1]]()
         elif step[0] == "publish":
             amqp.publish(step[1], step[2], {"from": "scripted"}, step[3], message_id="m1")
         elif step[0] == "try-publish":  # [.., exchange, routing_key, body, mandatory]
@@ -82,6 +92,30 @@ class Scripted:
 
     def shutdown(self, exception) -> None:
         record(event="shutdown", instance=self.instance, exception=repr(exception))
+
+
+def _gevent_timeout() -> None:
+    with gevent.Timeout(0.01):
+        gevent.sleep(5)
+
+
+def _raise(exception: BaseException):
+    def throw() -> None:
+        raise exception
+
+    return throw
+
+
+THROWABLES = {  # none of them derived from Exception
+    "gevent-timeout": _gevent_timeout,
+    "greenlet-exit": _raise(gevent.GreenletExit()),
+    "system-exit": lambda: sys.exit(3),
+    "keyboard-interrupt": _raise(KeyboardInterrupt()),
+}
+
+
+def _fail_in_a_greenlet() -> None:
+    raise LookupError("lost in a greenlet of the consumer's own")
 
 
 class Broken:

@@ -135,12 +135,14 @@ def test_a_deleted_queue_is_declared_again_and_consumed(broker, daemon_factory):
     assert daemon.log().count("the broker cancelled the consumer; subscribing again") == 2
 
 
-def test_a_consumer_answering_on_a_dead_channel_is_not_failed(broker, daemon_factory):
-    queue = broker.queue_name()
+def test_a_consumer_answering_on_a_dead_channel_is_not_failed(broker, daemon_factory, tmp_path):
+    queue, go = broker.queue_name(), tmp_path / "go"
     daemon = started(daemon_factory, consumer_config(queue))
-    broker.publish(queue, {"id": 1, "do": [["sleep", 1.5], "ack"]})
+    broker.publish(queue, {"id": 1, "do": [["await-file", str(go)], "ack"]})
     wait_for(lambda: daemon.records("consume"))
     close_connection(daemon_connection(daemon)[0])
+    wait_for(lambda: "lost the connection to" in daemon.log(), what="the connection lost")
+    go.touch()  # only now does the consumer ack, on the dead channel
     wait_for(lambda: len(daemon.records("done")) == 2, what="the redelivery done")
     assert daemon.stop() == 0
     assert f"cannot ack delivery 1 of '{queue}'" in daemon.log()
@@ -216,11 +218,6 @@ def test_a_consumer_blocking_the_loop_is_named(broker, daemon_factory):
         f"the event loop was blocked for more than 1.0s by scripted:Scripted on '{queue}'"
         in daemon.log()
     )
-
-
-@pytest.fixture(scope="module")
-def ca():
-    return trustme.CA()
 
 
 @pytest.fixture
