@@ -23,6 +23,9 @@ from .url import Target, shuffled
 log = logging.getLogger("amqp-dispatcher")
 T = TypeVar("T")
 
+DRAIN_POLL = 0.01
+KILL_TIMEOUT = 1.0
+
 
 class Dispatcher:
     def __init__(
@@ -36,6 +39,7 @@ class Dispatcher:
         self._targets = targets
         self._shutdown_timeout = shutdown_timeout
         self._stopping = gevent.event.Event()
+        self._hurry = gevent.event.Event()  # a second signal: stop waiting for consume calls
         self._name = connection_name()
         self._publisher = Publisher(targets, self._name)
         queues = {queue.name: queue for queue in config.queues}
@@ -50,8 +54,9 @@ class Dispatcher:
         """Returns after SIGTERM or SIGINT. Raises what no retry can mend: a refused login,
         a declaration the broker refuses, a consumer class that cannot be created."""
         handlers = [  # kept referenced for the whole run: a collected handler stops watching
-            gevent.signal_handler(signum, self._on_signal, signum)
-            for signum in (signal.SIGTERM, signal.SIGINT)
+            gevent.signal_handler(signal.SIGTERM, self._on_stop_signal, signal.SIGTERM),
+            gevent.signal_handler(signal.SIGINT, self._on_stop_signal, signal.SIGINT),
+            gevent.signal_handler(signal.SIGHUP, _on_hangup),
         ]
         connection = None
         try:
@@ -115,24 +120,56 @@ class Dispatcher:
             raise error
         return value
 
-    def _on_signal(self, signum: int) -> None:
+    def _on_stop_signal(self, signum: int) -> None:
+        """The first SIGTERM or SIGINT stops the daemon; a second one cuts the wait for running
+        consume calls short."""
+        name = signal.Signals(signum).name
         if not self._stopping.is_set():
-            log.info("%s received; stopping", signal.Signals(signum).name)
+            log.info("%s received; stopping", name)
             self._stopping.set()
+        elif not self._hurry.is_set():
+            log.warning("%s received again; interrupting the running consume calls", name)
+            self._hurry.set()
 
     def _shut_down(self, connection: Connection | None) -> None:
-        deadline = time.monotonic() + self._shutdown_timeout
+        """Let running consume calls finish, within the grace period, then close. "stopped" is
+        logged only for a stop that was asked for: after a fatal error, the error comes last."""
         for pool in self._pools:
             pool.cancel()
-        for pool in self._pools:
-            pool.drain(max(0.0, deadline - time.monotonic()))
+        self._drain()
         for pool in self._pools:
             pool.flush()
             pool.retire_instances()
         self._publisher.close()
         if connection is not None:
             connection.close()
-        log.info("stopped")
+        if self._stopping.is_set():
+            log.info("stopped")
+
+    def _drain(self) -> None:
+        if self._wait_idle(self._shutdown_timeout):
+            return
+        if self._hurry.is_set():
+            why = "at the second signal"
+        else:
+            why = f"after the {self._shutdown_timeout:g}s grace period"
+        for pool in self._pools:
+            pool.interrupt(why)
+        self._hurry.clear()
+        self._wait_idle(KILL_TIMEOUT)  # a consumer might swallow the interruption
+
+    def _wait_idle(self, timeout: float) -> bool:
+        """Whether every consume call returned within `timeout`; a second signal ends the wait."""
+        deadline = time.monotonic() + timeout
+        while any(pool.busy for pool in self._pools):
+            remaining = deadline - time.monotonic()
+            if remaining <= 0 or self._hurry.wait(min(DRAIN_POLL, remaining)):
+                return False
+        return True
+
+
+def _on_hangup() -> None:
+    log.warning("SIGHUP received; reloading is not supported, carrying on")
 
 
 def _outcome(work: Callable[[], T]) -> tuple[T | None, Exception | None]:

@@ -1,9 +1,11 @@
 """The daemon run through its command line against the real broker."""
 
+import re
 import signal
 import socket
 import time
 
+import pytest
 from conftest import (
     BROKER,
     broker_url,
@@ -12,6 +14,7 @@ from conftest import (
     rabbitmqctl,
     wait_for,
 )
+from scripted import THROWABLES
 
 
 def started(daemon_factory, config, **env):
@@ -283,7 +286,7 @@ def test_shutdown_timeout_interrupts_stuck_consumers(broker, daemon_factory):
     began = time.monotonic()
     assert daemon.stop() == 0
     assert time.monotonic() - began < 20
-    assert "grace period; interrupted" in daemon.log()
+    assert "consume still running after the 0.5s grace period; interrupted" in daemon.log()
     assert daemon.records("done") == []
     assert broker.messages(queue) == 2  # unanswered, so the broker kept them
 
@@ -332,3 +335,74 @@ def test_queue_and_exchange_flags_reach_the_broker(broker, daemon_factory):
     assert exchanges[internal] == ["headers", "false", "false", "true", "[]"]
     assert temporary not in listing("list_queues")  # exclusive: gone with the connection
     broker.queues.remove(temporary)
+
+
+@pytest.mark.parametrize("kind", sorted(THROWABLES))
+def test_a_consume_raising_a_base_exception_is_a_failure_like_any(broker, daemon_factory, kind):
+    queue = broker.queue_name()
+    daemon = started(daemon_factory, consumer_config(queue))
+    broker.publish(queue, {"id": "bad", "do": [["throw-once", kind]]})
+    wait_for(lambda: daemon.records("done"), what="the redelivery consumed by a replacement")
+    (shutdown,) = daemon.records("shutdown")
+    assert shutdown["instance"] == daemon.records("consume")[0]["instance"]
+    assert len(daemon.records("init")) == 2
+    assert f"scripted:Scripted raised on queue '{queue}', delivery 1" in daemon.log()
+    assert daemon.stop() == 0
+    assert "grace period" not in daemon.log()
+    assert broker.messages(queue) == 0
+
+
+def test_greenlets_a_consumer_spawns_report_their_errors_through_logging(broker, daemon_factory):
+    queue = broker.queue_name()
+    daemon = started(daemon_factory, consumer_config(queue))
+    broker.publish(queue, {"id": 1, "do": ["spawn-failing"]})
+    wait_for(lambda: daemon.records("done"))
+    assert daemon.stop() == 0
+    assert re.search(
+        r"ERROR \[amqp-dispatcher\] <Greenlet at \w+: _fail_in_a_greenlet> failed with "
+        r"LookupError\nTraceback",
+        daemon.log(),
+    )
+    assert "LookupError: lost in a greenlet of the consumer's own" in daemon.log()
+
+
+def test_sighup_is_logged_and_the_daemon_carries_on(broker, daemon_factory):
+    queue = broker.queue_name()
+    daemon = started(daemon_factory, consumer_config(queue))
+    daemon.process.send_signal(signal.SIGHUP)
+    wait_for(lambda: "SIGHUP received; reloading is not supported, carrying on" in daemon.log())
+    broker.publish(queue, {"id": 1})
+    wait_for(lambda: daemon.records("done"))
+    assert daemon.stop() == 0
+
+
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT])
+def test_a_second_signal_cuts_the_grace_period_short(broker, daemon_factory, tmp_path, signum):
+    queue, never = broker.queue_name(), tmp_path / "never-created"
+    daemon = daemon_factory(consumer_config(queue, count=2, prefetch=2))
+    daemon.start("--shutdown-timeout", "3600").wait_ready()
+    broker.publish_many(queue, [{"id": n, "do": [["await-file", str(never)]]} for n in (1, 2)])
+    wait_for(lambda: len(daemon.records("consume")) == 2)
+    daemon.process.send_signal(signum)
+    wait_for(lambda: "received; stopping" in daemon.log())
+    assert daemon.stop(signum, timeout=30) == 0  # not an hour
+    log = daemon.log()
+    name = signal.Signals(signum).name
+    assert f"{name} received again; interrupting the running consume calls" in log
+    assert "consume still running at the second signal; interrupted" in log
+    assert daemon.records("done") == []
+    assert len(daemon.records("shutdown")) == 2
+    assert broker.messages(queue) == 2  # unanswered, so the broker kept them
+
+
+def test_a_fatal_start_ends_the_log_with_its_error(broker, daemon_factory):
+    config = consumer_config("unused")
+    missing = broker.queue_name("missing")
+    config["consumers"][0]["queue"] = missing
+    result = daemon_factory(config).run()
+    broker.queues.append("unused")
+    assert result.returncode == 1
+    lines = result.stdout.splitlines()
+    assert f"consumers[0]: cannot consume '{missing}': NOT_FOUND" in lines[-1]
+    assert "subscribing again" not in result.stdout
+    assert "stopped" not in result.stdout
