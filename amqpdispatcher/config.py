@@ -4,9 +4,20 @@ import copy
 import difflib
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, BinaryIO
 
 import yaml
+
+from .excerpt import clip, excerpt
+
+MAX_NAME_BYTES = 255  # AMQP short strings: names, routing keys, argument keys
+MAX_PREFETCH_COUNT = 65535  # basic.qos prefetch_count is a 16-bit field
+MAX_CONSUMER_COUNT = 10_000
+MAX_YAML_VALUES = 100_000  # after alias expansion
+MAX_YAML_DEPTH = 50
+_INT64_MIN, _INT64_MAX = -(2**63), 2**63 - 1
+_UINT32_MAX = 2**32 - 1
+_MERGE_TAG = "tag:yaml.org,2002:merge"
 
 
 class ConfigError(Exception):
@@ -69,35 +80,151 @@ class Config:
 
 
 def load_config(path: str) -> Config:
-    return parse_config(_read_yaml(path), source=path)
+    problems: list[str] = []
+    data = _read_yaml(path, problems)
+    return _build_config(data, path, problems)
 
 
 def parse_config(data: object, source: str) -> Config:
+    return _build_config(data, source, [])
+
+
+def _build_config(data: object, source: str, problems: list[str]) -> Config:
     if not isinstance(data, dict):
-        raise ConfigError(source, [f"(top level): expected a mapping, got {data!r}"])
-    problems: list[str] = []
+        problems.append(f"(top level): expected a mapping, got {excerpt(data)}")
+        raise ConfigError(source, problems)
     values = _fields(data, "", _TOP_LEVEL_FIELDS, problems)
     if problems:
         raise ConfigError(source, problems)
     return Config(source=source, **values)
 
 
-def _read_yaml(path: str) -> object:
+# Reading YAML. Hostile input (alias bombs, deep nesting, recursive aliases) is refused from
+# the composed node graph, before construction builds anything from it.
+
+
+def _read_yaml(path: str, problems: list[str]) -> object:
+    """The document's data; duplicate keys are appended to problems, fatal errors raised."""
     try:
         # Binary mode lets PyYAML detect the encoding and report bad bytes as a YAMLError.
         with open(path, "rb") as stream:
-            return yaml.safe_load(stream)
+            return _load_yaml(stream, problems)
     except OSError as error:
         raise ConfigError(path, [f"cannot read: {error.strerror or error}"]) from None
     except yaml.YAMLError as error:
         raise ConfigError(path, [_describe_yaml_error(error)]) from None
 
 
+def _load_yaml(stream: BinaryIO, problems: list[str]) -> object:
+    loader = _Loader(stream)
+    try:
+        root = loader.get_single_node()
+        if root is None:
+            return None
+        walk = _NodeWalk()
+        walk.visit(root, "", 1)
+        problems.extend(walk.duplicates)
+        return loader.construct_document(root)
+    finally:
+        loader.dispose()
+
+
+class _Loader(yaml.SafeLoader):
+    """SafeLoader that stops at MAX_YAML_DEPTH instead of at Python's recursion limit, and turns
+    the errors PyYAML lets escape from some scalars (a 13th month, an int of 5000 digits, a
+    malformed !!timestamp) into YAML errors with a position."""
+
+    def __init__(self, stream: BinaryIO) -> None:
+        super().__init__(stream)
+        self._depth = 0
+
+    def compose_node(self, parent: yaml.Node | None, index: object) -> yaml.Node:
+        if self._depth == MAX_YAML_DEPTH:
+            raise _too_deep(self.peek_event().start_mark)
+        self._depth += 1
+        try:
+            return super().compose_node(parent, index)
+        finally:
+            self._depth -= 1
+
+    def construct_object(self, node: yaml.Node, deep: bool = False) -> Any:
+        try:
+            return super().construct_object(node, deep)
+        except (ValueError, TypeError, AttributeError) as error:
+            problem = f"bad {node.tag.rsplit(':', 1)[-1]} value: {error}"
+            raise yaml.MarkedYAMLError(problem=problem, problem_mark=node.start_mark) from None
+
+
+class _NodeWalk:
+    """Visits the node graph as construction will expand it, each alias as often as it is
+    used, so an alias bomb is refused after MAX_YAML_VALUES visits rather than after filling
+    the memory. Collects duplicate keys on the way, each reported once."""
+
+    def __init__(self) -> None:
+        self.duplicates: list[str] = []
+        self._visits = 0
+        self._seen: set[int] = set()
+        self._open: set[int] = set()  # the nodes enclosing the current one
+
+    def visit(self, node: yaml.Node, path: str, depth: int) -> None:
+        if id(node) in self._open:
+            raise _refused("an alias refers to a value that contains it", node.start_mark)
+        self._visits += 1
+        if self._visits > MAX_YAML_VALUES:
+            raise _refused(f"more than {MAX_YAML_VALUES} values, counting aliases at each use")
+        if depth > MAX_YAML_DEPTH:
+            raise _too_deep(node.start_mark)
+        first_visit = id(node) not in self._seen
+        self._seen.add(id(node))
+        self._open.add(id(node))
+        if isinstance(node, yaml.SequenceNode):
+            for index, item in enumerate(node.value):
+                self.visit(item, f"{path}[{index}]", depth + 1)
+        elif isinstance(node, yaml.MappingNode):
+            if first_visit:
+                self._check_keys(node, path)
+            for key_node, value_node in node.value:
+                where = _join(path, _key_label(key_node))
+                self.visit(key_node, where, depth + 1)
+                self.visit(value_node, where, depth + 1)
+        self._open.discard(id(node))
+
+    def _check_keys(self, node: yaml.MappingNode, path: str) -> None:
+        """Merge keys (<<) are left out: the keys they bring in may be overridden."""
+        first_marks: dict[tuple[str, str], yaml.Mark] = {}
+        for key_node, _ in node.value:
+            if not isinstance(key_node, yaml.ScalarNode) or key_node.tag == _MERGE_TAG:
+                continue
+            key, mark = (key_node.tag, key_node.value), key_node.start_mark
+            if key in first_marks:
+                self.duplicates.append(
+                    f"{_join(path, key_node.value)}: duplicate key at {_position(mark)}"
+                    f" (first at {_position(first_marks[key])})"
+                )
+            else:
+                first_marks[key] = mark
+
+
+def _key_label(key_node: yaml.Node) -> str:
+    return key_node.value if isinstance(key_node, yaml.ScalarNode) else "?"
+
+
+def _refused(problem: str, mark: yaml.Mark | None = None) -> yaml.MarkedYAMLError:
+    return yaml.MarkedYAMLError(problem=problem, problem_mark=mark)
+
+
+def _too_deep(mark: yaml.Mark) -> yaml.MarkedYAMLError:
+    return _refused(f"nested more than {MAX_YAML_DEPTH} levels deep", mark)
+
+
+def _position(mark: yaml.Mark) -> str:
+    return f"line {mark.line + 1}, column {mark.column + 1}"
+
+
 def _describe_yaml_error(error: yaml.YAMLError) -> str:
     if isinstance(error, yaml.MarkedYAMLError) and error.problem_mark and error.problem:
-        mark = error.problem_mark
-        return f"line {mark.line + 1}, column {mark.column + 1}: {error.problem}"
-    return " ".join(str(error).split())
+        return clip(f"{_position(error.problem_mark)}: {error.problem}", limit=200)
+    return clip(" ".join(str(error).split()), limit=200)
 
 
 # Section parsers: each takes a mapping and its YAML path, appends problems, returns a spec.
@@ -182,11 +309,14 @@ def _fields(
 
 
 def _join(path: str, key: object) -> str:
-    return f"{path}.{key}" if path else str(key)
+    label = clip(key) if isinstance(key, str) and key.isprintable() else excerpt(key)
+    return f"{path}.{label}" if path else label
 
 
 def _did_you_mean(key: object, schema: dict[str, Any]) -> str:
-    matches = difflib.get_close_matches(str(key), list(schema), n=1)
+    if not isinstance(key, str):
+        return ""
+    matches = difflib.get_close_matches(key, list(schema), n=1)
     return f" (did you mean {matches[0]!r}?)" if matches else ""
 
 
@@ -199,7 +329,7 @@ def _list_of(
 
     def parse(value: Any, path: str, problems: list[str]) -> tuple | None:
         if not isinstance(value, list):
-            problems.append(f"{path}: expected a list, got {value!r}")
+            problems.append(f"{path}: expected a list, got {excerpt(value)}")
             return None
         if non_empty and not value:
             problems.append(f"{path}: expected at least one entry")
@@ -207,7 +337,7 @@ def _list_of(
         for index, entry in enumerate(value):
             where = f"{path}[{index}]"
             if not isinstance(entry, dict):
-                problems.append(f"{where}: expected a mapping, got {entry!r}")
+                problems.append(f"{where}: expected a mapping, got {excerpt(entry)}")
                 continue
             spec = parse_entry(entry, where, problems)
             specs.append(spec)
@@ -215,7 +345,8 @@ def _list_of(
                 first = seen.setdefault(spec.name, where)
                 if first != where:
                     problems.append(
-                        f"{where}.{unique}: duplicate {unique} {spec.name!r}, also at {first}"
+                        f"{where}.{unique}: duplicate {unique} {excerpt(spec.name)}, "
+                        f"also at {first}"
                     )
         return tuple(specs)
 
@@ -226,15 +357,18 @@ def _scalar(expected: str, accepts: Callable[[Any], bool]) -> _Parser:
     def parse(value: Any, path: str, problems: list[str]) -> Any:
         if accepts(value):
             return value
-        problems.append(f"{path}: expected {expected}, got {value!r}")
+        problems.append(f"{path}: expected {expected}, got {excerpt(value)}")
         return None
 
     return parse
 
 
-def _int_at_least(minimum: int) -> _Parser:
+def _int_between(minimum: int, maximum: int) -> _Parser:
     # bool is a subclass of int, but `consumer_count: true` is a mistake, not 1.
-    return _scalar(f"an integer >= {minimum}", lambda v: _is_int(v) and v >= minimum)
+    return _scalar(
+        f"an integer from {minimum} to {maximum}",
+        lambda v: _is_int(v) and minimum <= v <= maximum,
+    )
 
 
 def _is_int(value: object) -> bool:
@@ -245,6 +379,75 @@ def _one_of(*choices: str) -> _Parser:
     return _scalar("one of " + ", ".join(choices), lambda v: isinstance(v, str) and v in choices)
 
 
+def _text(expected: str, non_empty: bool = False, max_bytes: int | None = None) -> _Parser:
+    """Parser for a string that pika can encode: UTF-8, at most max_bytes once encoded."""
+
+    def parse(value: Any, path: str, problems: list[str]) -> str | None:
+        if not isinstance(value, str) or (non_empty and not value):
+            problems.append(f"{path}: expected {expected}, got {excerpt(value)}")
+            return None
+        problem = _text_problem(value, max_bytes)
+        if problem:
+            problems.append(f"{path}: {problem}")
+            return None
+        return value
+
+    return parse
+
+
+def _text_problem(text: str, max_bytes: int | None) -> str | None:
+    try:
+        size = len(text.encode())
+    except UnicodeEncodeError:  # a lone surrogate, from an escape such as "\ud800"
+        return f"cannot be encoded as UTF-8: {excerpt(text)}"
+    if max_bytes is not None and size > max_bytes:
+        return f"too long: {size} bytes in UTF-8, at most {max_bytes} allowed"
+    return None
+
+
+def _arguments(value: Any, path: str, problems: list[str]) -> dict | None:
+    if not isinstance(value, dict):
+        problems.append(f"{path}: expected a mapping with string keys, got {excerpt(value)}")
+        return None
+    _check_table(value, path, problems)
+    return value
+
+
+def _check_table(table: dict, path: str, problems: list[str]) -> None:
+    """An AMQP field table: short-string keys, values as _check_field_value accepts."""
+    for key, value in table.items():
+        if not isinstance(key, str):
+            problems.append(f"{path}: expected string keys, got {excerpt(key)}")
+            continue
+        where = _join(path, key)
+        problem = _text_problem(key, MAX_NAME_BYTES)
+        if problem:
+            problems.append(f"{where}: key {problem}")
+        _check_field_value(value, where, problems)
+
+
+def _check_field_value(value: object, path: str, problems: list[str]) -> None:
+    """Accept what pika encodes into a field table, except floats (it cannot) and
+    timestamps (an unquoted date is more likely a mistake than a wish)."""
+    if isinstance(value, str):
+        problem = _text_problem(value, None)
+        if problem:
+            problems.append(f"{path}: {problem}")
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            _check_field_value(item, f"{path}[{index}]", problems)
+    elif isinstance(value, dict):
+        _check_table(value, path, problems)
+    elif isinstance(value, int):  # bool included
+        if not _INT64_MIN <= value <= _INT64_MAX:
+            problems.append(f"{path}: expected a signed 64-bit integer, got {excerpt(value)}")
+    elif not (value is None or isinstance(value, bytes)):
+        problems.append(
+            f"{path}: expected a string, integer, boolean, null, list or mapping,"
+            f" got {excerpt(value)}"
+        )
+
+
 def _is_import_path(value: object) -> bool:
     if not isinstance(value, str) or value.count(":") != 1:
         return False
@@ -252,13 +455,10 @@ def _is_import_path(value: object) -> bool:
 
 
 _BOOL = _scalar("a boolean", lambda v: isinstance(v, bool))
-_STRING = _scalar("a string", lambda v: isinstance(v, str))
-_NAME = _scalar("a non-empty string", lambda v: isinstance(v, str) and v != "")
+_STRING = _text("a string")
+_SHORT_STRING = _text("a string", max_bytes=MAX_NAME_BYTES)
+_NAME = _text("a non-empty string", non_empty=True, max_bytes=MAX_NAME_BYTES)
 _IMPORT_PATH = _scalar("'module:attribute'", _is_import_path)
-_ARGUMENTS = _scalar(
-    "a mapping with string keys",
-    lambda v: isinstance(v, dict) and all(isinstance(k, str) for k in v),
-)
 
 _EXCHANGE_FIELDS = {
     "exchange": (_NAME, _REQUIRED),
@@ -267,13 +467,13 @@ _EXCHANGE_FIELDS = {
     "auto_delete": (_BOOL, False),
     "internal": (_BOOL, False),
     "passive": (_BOOL, False),
-    "arguments": (_ARGUMENTS, {}),
+    "arguments": (_arguments, {}),
 }
 
 _BINDING_FIELDS = {
     "exchange": (_NAME, _REQUIRED),  # '' is the default exchange, which cannot be bound
-    "routing_key": (_STRING, ""),
-    "arguments": (_ARGUMENTS, {}),
+    "routing_key": (_SHORT_STRING, ""),
+    "arguments": (_arguments, {}),
 }
 
 _QUEUE_FIELDS = {
@@ -284,11 +484,11 @@ _QUEUE_FIELDS = {
     "passive": (_BOOL, False),
     "x_dead_letter_exchange": (_STRING, None),
     "x_dead_letter_routing_key": (_STRING, None),
-    "x_max_length": (_int_at_least(0), None),
-    "x_expires": (_int_at_least(1), None),
-    "x_message_ttl": (_int_at_least(0), None),
+    "x_max_length": (_int_between(0, _INT64_MAX), None),
+    "x_expires": (_int_between(1, _UINT32_MAX), None),
+    "x_message_ttl": (_int_between(0, _UINT32_MAX), None),
     "x_queue_type": (_one_of("classic", "quorum", "stream"), None),
-    "arguments": (_ARGUMENTS, {}),
+    "arguments": (_arguments, {}),
     "bindings": (_list_of(_binding), ()),
 }
 _QUEUE_X_KEYS = tuple(key for key in _QUEUE_FIELDS if key.startswith("x_"))
@@ -296,8 +496,8 @@ _QUEUE_X_KEYS = tuple(key for key in _QUEUE_FIELDS if key.startswith("x_"))
 _CONSUMER_FIELDS = {
     "consumer": (_IMPORT_PATH, _REQUIRED),
     "queue": (_NAME, _REQUIRED),
-    "consumer_count": (_int_at_least(1), 1),
-    "prefetch_count": (_int_at_least(0), 1),
+    "consumer_count": (_int_between(1, MAX_CONSUMER_COUNT), 1),
+    "prefetch_count": (_int_between(0, MAX_PREFETCH_COUNT), 1),
 }
 
 _TOP_LEVEL_FIELDS = {

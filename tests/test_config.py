@@ -1,3 +1,5 @@
+import subprocess
+import sys
 import textwrap
 
 import pytest
@@ -175,11 +177,11 @@ def test_default_arguments_are_not_shared():
         (minimal(queues=[{"queue": "q", "zzz": 1}]), "queues[0].zzz: unknown key"),
         (
             {"consumers": [{"consumer": "m:C", "queue": "q", "consumer_count": True}]},
-            "consumers[0].consumer_count: expected an integer >= 1, got True",
+            "consumers[0].consumer_count: expected an integer from 1 to 10000, got True",
         ),
         (
             {"consumers": [{"consumer": "m:C", "queue": "q", "consumer_count": 0}]},
-            "consumers[0].consumer_count: expected an integer >= 1, got 0",
+            "consumers[0].consumer_count: expected an integer from 1 to 10000, got 0",
         ),
         (
             minimal(queues=[{"queue": "q", "durable": 1}]),
@@ -200,7 +202,7 @@ def test_default_arguments_are_not_shared():
         ),
         (
             minimal(queues=[{"queue": "q", "x_expires": 0}]),
-            "queues[0].x_expires: expected an integer >= 1, got 0",
+            "queues[0].x_expires: expected an integer from 1 to 4294967295, got 0",
         ),
         (
             minimal(queues=[{"queue": "q", "x_queue_type": "lazy"}]),
@@ -279,7 +281,7 @@ def test_all_problems_reported_together_in_document_order(tmp_path):
         f"{path}: queues[0].durable: expected a boolean, got 'yes please'",
         f"{path}: queues[1]: expected a mapping, got 'not a mapping'",
         f"{path}: consumers[0].consumer: expected 'module:attribute', got 'foo'",
-        f"{path}: consumers[0].prefetch_count: expected an integer >= 0, got 'ten'",
+        f"{path}: consumers[0].prefetch_count: expected an integer from 0 to 65535, got 'ten'",
         f"{path}: consumers[1].queue: expected a non-empty string, got ''",
         f"{path}: consumers[1].consumer: is required",
         f"{path}: colour: unknown key",
@@ -318,3 +320,337 @@ def test_document_must_be_a_mapping(tmp_path, text, shown):
     with pytest.raises(ConfigError) as info:
         load_config(write(tmp_path, text))
     assert info.value.problems == [f"(top level): expected a mapping, got {shown}"]
+
+
+# Limits of the AMQP encoding and of the broker: refused by the config, not at start.
+
+LONG_NAME = "é" * 128  # 128 characters, 256 bytes in UTF-8
+TOO_LONG = "too long: 256 bytes in UTF-8, at most 255 allowed"
+VALUE_TYPES = "expected a string, integer, boolean, null, list or mapping"
+
+
+def consumer(**fields) -> dict:
+    return {"consumers": [{"consumer": "m:C", "queue": "q", **fields}]}
+
+
+@pytest.mark.parametrize(
+    ("data", "problem"),
+    [
+        (
+            consumer(prefetch_count=70000),
+            "consumers[0].prefetch_count: expected an integer from 0 to 65535, got 70000",
+        ),
+        (
+            consumer(consumer_count=50_000_000),
+            "consumers[0].consumer_count: expected an integer from 1 to 10000, got 50000000",
+        ),
+        (
+            minimal(queues=[{"queue": "q", "x_max_length": 99999999999999999999999}]),
+            "queues[0].x_max_length: expected an integer from 0 to 9223372036854775807, "
+            "got 99999999999999999999999",
+        ),
+        (
+            minimal(queues=[{"queue": "q", "x_expires": 2**32}]),
+            "queues[0].x_expires: expected an integer from 1 to 4294967295, got 4294967296",
+        ),
+        (
+            minimal(queues=[{"queue": "q", "x_message_ttl": 2**32}]),
+            "queues[0].x_message_ttl: expected an integer from 0 to 4294967295, got 4294967296",
+        ),
+        (minimal(queues=[{"queue": LONG_NAME}]), f"queues[0].queue: {TOO_LONG}"),
+        (minimal(exchanges=[{"exchange": LONG_NAME}]), f"exchanges[0].exchange: {TOO_LONG}"),
+        (consumer(queue=LONG_NAME), f"consumers[0].queue: {TOO_LONG}"),
+        (
+            minimal(queues=[{"queue": "q", "bindings": [{"exchange": LONG_NAME}]}]),
+            f"queues[0].bindings[0].exchange: {TOO_LONG}",
+        ),
+        (
+            minimal(
+                queues=[{"queue": "q", "bindings": [{"exchange": "e", "routing_key": LONG_NAME}]}]
+            ),
+            f"queues[0].bindings[0].routing_key: {TOO_LONG}",
+        ),
+        (
+            minimal(queues=[{"queue": "\ud800"}]),
+            "queues[0].queue: cannot be encoded as UTF-8: '\\ud800'",
+        ),
+        (
+            minimal(queues=[{"queue": "q", "x_dead_letter_routing_key": "\ud800"}]),
+            "queues[0].x_dead_letter_routing_key: cannot be encoded as UTF-8: '\\ud800'",
+        ),
+    ],
+)
+def test_amqp_and_broker_limits(data, problem):
+    assert problems_for(data) == [problem]
+
+
+def test_values_at_the_limits_are_accepted():
+    config = parse_config(
+        {
+            "exchanges": [{"exchange": "x" * 255}],
+            "queues": [
+                {
+                    "queue": "é" * 127 + "q",
+                    "x_max_length": 2**63 - 1,
+                    "x_expires": 2**32 - 1,
+                    "x_message_ttl": 2**32 - 1,
+                    "bindings": [{"exchange": "x" * 255, "routing_key": "k" * 255}],
+                }
+            ],
+            "consumers": [
+                {"consumer": "m:C", "queue": "q", "consumer_count": 10000, "prefetch_count": 65535}
+            ],
+        },
+        "cfg.yaml",
+    )
+    assert config.queues[0].arguments["x-max-length"] == 2**63 - 1
+    assert (config.consumers[0].consumer_count, config.consumers[0].prefetch_count) == (
+        10000,
+        65535,
+    )
+
+
+def test_argument_values_pika_can_encode_are_accepted():
+    arguments = {
+        "string": "s",
+        "bytes": b"\x00",
+        "bool": True,
+        "int": -(2**63),
+        "null": None,
+        "list": [1, "a", [2**63 - 1]],
+        "table": {"k": {"nested": ["v"]}},
+    }
+    config = parse_config(minimal(exchanges=[{"exchange": "e", "arguments": arguments}]), "cfg")
+    assert config.exchanges[0].arguments == arguments
+
+
+@pytest.mark.parametrize(
+    ("arguments", "problem"),
+    [
+        ({"x-foo": 1.5}, f"x-foo: {VALUE_TYPES}, got 1.5"),
+        ({"x-foo": {"a"}}, f"x-foo: {VALUE_TYPES}, got {{'a'}}"),
+        ({"x-foo": (1,)}, f"x-foo: {VALUE_TYPES}, got (1,)"),
+        (
+            {"x-foo": [1, "a", 2**63]},
+            "x-foo[2]: expected a signed 64-bit integer, got 9223372036854775808",
+        ),
+        (
+            {"x-foo": {"a": [{"b": -(2**63) - 1}]}},
+            "x-foo.a[0].b: expected a signed 64-bit integer, got -9223372036854775809",
+        ),
+        ({"x-foo": {1: "a"}}, "x-foo: expected string keys, got 1"),
+        ({"k" * 256: 1}, f"{'k' * 57}...: key too long: 256 bytes in UTF-8, at most 255 allowed"),
+        ({"x-foo": ["\udfff"]}, "x-foo[0]: cannot be encoded as UTF-8: '\\udfff'"),
+    ],
+)
+@pytest.mark.parametrize(
+    ("place", "path"),
+    [
+        (lambda a: {"exchanges": [{"exchange": "e", "arguments": a}]}, "exchanges[0]"),
+        (lambda a: {"queues": [{"queue": "q", "arguments": a}]}, "queues[0]"),
+        (
+            lambda a: {"queues": [{"queue": "q", "bindings": [{"exchange": "e", "arguments": a}]}]},
+            "queues[0].bindings[0]",
+        ),
+    ],
+    ids=["exchange", "queue", "binding"],
+)
+def test_argument_values_pika_cannot_encode_are_refused(arguments, problem, place, path):
+    assert problems_for(minimal(**place(arguments))) == [f"{path}.arguments.{problem}"]
+
+
+def test_timestamps_and_sets_from_yaml_are_refused_as_arguments(tmp_path):
+    path = write(
+        tmp_path,
+        """
+        queues:
+          - queue: q
+            arguments:
+              x-date: 2024-01-01
+              x-list: [1, 2, 2024-01-01 10:00:00]
+              x-set: !!set {a}
+        consumers: [{consumer: m:C, queue: q}]
+        """,
+    )
+    with pytest.raises(ConfigError) as info:
+        load_config(path)
+    assert info.value.problems == [
+        f"queues[0].arguments.x-date: {VALUE_TYPES}, got datetime.date(2024, 1, 1)",
+        f"queues[0].arguments.x-list[2]: {VALUE_TYPES}, got datetime.datetime(2024, 1, 1, 10, 0)",
+        f"queues[0].arguments.x-set: {VALUE_TYPES}, got {{'a'}}",
+    ]
+
+
+# Hostile YAML: each a one-line error, soon. These run in a subprocess so that a regression
+# costs a timeout there, not this process's memory.
+
+LOAD_SCRIPT = """
+import sys
+from amqpdispatcher.config import ConfigError, load_config
+try:
+    load_config(sys.argv[1])
+except ConfigError as error:
+    print(error)
+"""
+
+
+def load_in_subprocess(path: str) -> str:
+    result = subprocess.run(
+        [sys.executable, "-c", LOAD_SCRIPT, path], capture_output=True, text=True, timeout=10
+    )
+    assert result.stderr == ""
+    return result.stdout
+
+
+def alias_bomb(levels: int) -> str:
+    names = "abcdefghijklmnop"[:levels]
+    lines = ["a: &a [x,x,x,x,x,x,x,x,x]"]
+    lines += [
+        f"{name}: &{name} [{','.join([f'*{below}'] * 9)}]"
+        for below, name in zip(names, names[1:], strict=False)
+    ]
+    return "\n".join([*lines, f"consumers: *{names[-1]}", ""])
+
+
+@pytest.mark.parametrize("levels", [7, 9])
+def test_alias_bomb_is_refused(tmp_path, levels):
+    path = write(tmp_path, alias_bomb(levels))
+    assert load_in_subprocess(path) == (
+        f"{path}: more than 100000 values, counting aliases at each use\n"
+    )
+
+
+def test_deep_nesting_is_refused(tmp_path):
+    path = write(tmp_path, "consumers: " + "[" * 600 + "]" * 600 + "\n")
+    assert (
+        load_in_subprocess(path) == f"{path}: line 1, column 61: nested more than 50 levels deep\n"
+    )
+
+
+def test_deep_nesting_through_aliases_is_refused(tmp_path):
+    path = write(
+        tmp_path,
+        "deep: &deep " + "[" * 45 + "]" * 45 + "\nconsumers: " + "[" * 10 + "*deep" + "]" * 10,
+    )
+    with pytest.raises(ConfigError) as info:
+        load_config(path)
+    assert info.value.problems == ["line 1, column 52: nested more than 50 levels deep"]
+
+
+def test_recursive_alias_is_refused(tmp_path):
+    path = write(tmp_path, "consumers: &loop [m, *loop]\n")
+    with pytest.raises(ConfigError) as info:
+        load_config(path)
+    assert info.value.problems == ["line 1, column 12: an alias refers to a value that contains it"]
+
+
+@pytest.mark.parametrize(
+    ("value", "problem"),
+    [
+        ("2024-13-45", "line 1, column 18: bad timestamp value: month must be in 1..12"),
+        (
+            "!!int abc",
+            "line 1, column 18: bad int value: invalid literal for int() with base 10: 'abc'",
+        ),
+        ("0b_", "line 1, column 18: bad int value: invalid literal for int() with base 2: ''"),
+    ],
+)
+def test_scalars_yaml_cannot_construct_are_reported_with_their_position(tmp_path, value, problem):
+    with pytest.raises(ConfigError) as info:
+        load_config(write(tmp_path, f"startup_handler: {value}\n"))
+    assert info.value.problems == [problem]
+
+
+@pytest.mark.parametrize(
+    ("value", "shown"),
+    [
+        ("'" + "x" * 100_000 + "'", "'" + "x" * 56 + "..."),
+        ("{k: [" + "x, " * 10_000 + "]}", repr({"k": ["x"] * 10_000})[:57] + "..."),
+        ("0x" + "f" * 5000, "<int too large to show>"),
+    ],
+)
+def test_values_shown_in_errors_are_cut_short(tmp_path, value, shown):
+    with pytest.raises(ConfigError) as info:
+        load_config(write(tmp_path, f"consumers: {value}\n"))
+    assert info.value.problems == [f"consumers: expected a list, got {shown}"]
+
+
+@pytest.mark.parametrize(
+    ("key", "shown"),
+    [("k" * 100_000, "k" * 57 + "..."), (16**5000, "<int too large to show>"), ("a\nb", "'a\\nb'")],
+    ids=["long", "huge-int", "newline"],
+)
+def test_keys_in_error_paths_are_cut_short_on_one_line(key, shown):
+    assert problems_for({**minimal(), key: 1}) == [f"{shown}: unknown key"]
+
+
+def test_yaml_errors_are_cut_short(tmp_path):
+    with pytest.raises(ConfigError) as info:
+        load_config(write(tmp_path, "consumers: *" + "a" * 1000 + "\n"))
+    (problem,) = info.value.problems
+    assert problem.startswith("line 1, column 12: found undefined alias 'aaa")
+    assert len(problem) == 200
+
+
+# Duplicate keys: an error with both positions, whichever the level; merge keys still work.
+
+
+def test_duplicate_keys_are_refused_with_their_positions(tmp_path):
+    path = write(
+        tmp_path,
+        """
+        consumers: [{consumer: m:C, queue: q}]
+        queues:
+          - queue: q
+            durable: true
+            durable: false
+        consumers: [{consumer: m:C, queue: q, queue: r}]
+        """,
+    )
+    with pytest.raises(ConfigError) as info:
+        load_config(path)
+    assert info.value.problems == [
+        "consumers: duplicate key at line 7, column 1 (first at line 2, column 1)",
+        "queues[0].durable: duplicate key at line 6, column 5 (first at line 5, column 5)",
+        "consumers[0].queue: duplicate key at line 7, column 39 (first at line 7, column 29)",
+    ]
+
+
+def test_duplicate_keys_come_with_the_other_problems_once_each(tmp_path):
+    path = write(
+        tmp_path,
+        """
+        queues:
+          - &q {queue: q, durable: true, durable: false}
+          - *q
+        consumers: [{consumer: m:C, queue: q, prefetch_count: -1}]
+        """,
+    )
+    with pytest.raises(ConfigError) as info:
+        load_config(path)
+    assert info.value.problems == [
+        "queues[0].durable: duplicate key at line 3, column 34 (first at line 3, column 19)",
+        "queues[1].queue: duplicate queue 'q', also at queues[0]",
+        "consumers[0].prefetch_count: expected an integer from 0 to 65535, got -1",
+    ]
+
+
+def test_merge_keys_may_override_without_being_duplicates(tmp_path):
+    path = write(
+        tmp_path,
+        """
+        queues:
+          - &base {queue: a, durable: false, auto_delete: true}
+          - &other {queue: b, durable: true}
+          - <<: *base
+            queue: c
+            durable: true
+          - <<: *base
+            <<: *other
+            queue: d
+        consumers: [{consumer: m:C, queue: a}]
+        """,
+    )
+    config = load_config(path)
+    assert [queue.name for queue in config.queues] == ["a", "b", "c", "d"]
+    assert (config.queues[2].durable, config.queues[2].auto_delete) == (True, True)
