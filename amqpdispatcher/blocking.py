@@ -14,9 +14,14 @@ import gevent
 import gevent.events
 
 log = logging.getLogger("amqp-dispatcher")
+MAX_BLOCKING_TIME = 86400.0  # gevent's monitor thread dies of an OverflowError past ~9e9 s
 
 
 def watch_event_loop(max_blocking_time: float) -> None:
+    """Warn once the loop has been blocked `max_blocking_time` seconds; 0 turns the watch off
+    (gevent takes 0 as unset and its monitor thread then dies of a TypeError)."""
+    if max_blocking_time == 0:
+        return
     gevent.config.monitor_thread = True
     gevent.config.max_blocking_time = max_blocking_time
     gevent.config.print_blocking_reports = False  # the warning below says it in one record

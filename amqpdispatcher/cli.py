@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import argparse
 import logging
+import math
 import os
 import sys
+from collections.abc import Callable
 from importlib.metadata import version
 
-from .blocking import watch_event_loop
+from .blocking import MAX_BLOCKING_TIME, watch_event_loop
 from .config import Config, ConfigError, load_config
 from .connection import AMQPError
 from .daemon import Dispatcher
@@ -17,6 +19,7 @@ from .loader import (
     add_working_directory_to_path,
     load_consumer_classes,
     load_startup_handler,
+    one_line,
 )
 from .logs import LoggingSetupError, setup_logging
 from .pool import PoolError
@@ -24,6 +27,7 @@ from .topology import TopologyError
 from .url import DEFAULT_URL, URLError, mask, parse_url
 
 log = logging.getLogger("amqp-dispatcher")
+INTERRUPTED = 130  # the shell's status for a command stopped by SIGINT
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -33,6 +37,17 @@ def main(argv: list[str] | None = None) -> int:
     except LoggingSetupError as exc:
         print(f"amqp-dispatcher: {exc}", file=sys.stderr)
         return 1
+    try:
+        return _start(args)
+    except KeyboardInterrupt:  # SIGINT before the daemon's own handler is in place
+        log.warning("interrupted by SIGINT (KeyboardInterrupt); stopping")
+        return INTERRUPTED
+    except BaseException as exc:  # a bug, or a consumer's sys.exit(): say so, then stop
+        log.exception("stopping on an unexpected error: %s", one_line(exc))
+        return 1
+
+
+def _start(args: argparse.Namespace) -> int:
     add_working_directory_to_path()
     if args.validate:
         return validate(args.config)
@@ -53,8 +68,8 @@ def validate(path: str) -> int:
             load(config)
         except LoadError as exc:
             problems.extend(exc.problems)
-    for problem in problems:
-        print(f"{path}: {problem}", file=sys.stderr)
+    for line in _warnings(config) + problems:
+        print(f"{path}: {line}", file=sys.stderr)
     if problems:
         return 1
     print(f"{path}: OK ({_summary(config)})")
@@ -67,6 +82,8 @@ def run(path: str, shutdown_timeout: float) -> int:
         url = os.environ.get("RABBITMQ_URL") or DEFAULT_URL
         targets = parse_url(url, os.environ.get("RABBITMQ_HEARTBEAT"))
         log.info("amqp-dispatcher %s: %s, broker %s", version("amqp-dispatcher"), path, mask(url))
+        for warning in _warnings(config):
+            log.warning("%s: %s", path, warning)
         _run_startup_handler(config)
         classes = load_consumer_classes(config)
         Dispatcher(config, classes, targets, shutdown_timeout).run()
@@ -87,9 +104,21 @@ def _run_startup_handler(config: Config) -> None:
         return
     try:
         handler()
-    except Exception as exc:
+    except KeyboardInterrupt:
+        raise
+    except BaseException as exc:
         log.exception("startup_handler %s raised", config.startup_handler)
         raise LoadError([f"startup_handler: {config.startup_handler} raised {exc!r}"]) from None
+
+
+def _warnings(config: Config) -> list[str]:
+    """What is valid but probably not meant, one line each with its YAML path."""
+    return [
+        f"{spec.path}.prefetch_count: 0 means unlimited: the broker sends every ready message "
+        "at once"
+        for spec in config.consumers
+        if spec.prefetch_count == 0
+    ]
 
 
 def _log_lines(text: str, prefix: str = "") -> None:
@@ -121,17 +150,18 @@ def _parser() -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "--shutdown-timeout",
-        type=_seconds,
+        type=_seconds(),
         default=30.0,
         metavar="SECONDS",
         help="on SIGTERM/SIGINT, how long running consume calls may take (default: %(default)g)",
     )
     parser.add_argument(
         "--max-blocking-time",
-        type=_seconds,
+        type=_seconds(MAX_BLOCKING_TIME),
         default=1.0,
         metavar="SECONDS",
-        help="warn when a consumer blocks the event loop this long (default: %(default)g)",
+        help="warn when a consumer blocks the event loop this long, 0 for never "
+        "(default: %(default)g)",
     )
     parser.add_argument(
         "--version", action="version", version=f"%(prog)s {version('amqp-dispatcher')}"
@@ -139,11 +169,17 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _seconds(value: str) -> float:
-    try:
-        seconds = float(value)
-    except ValueError:
-        seconds = -1.0
-    if seconds < 0:
-        raise argparse.ArgumentTypeError(f"expected seconds >= 0, got {value!r}")
-    return seconds
+def _seconds(maximum: float = math.inf) -> Callable[[str], float]:
+    """An argparse type: a finite number of seconds from 0 to `maximum`."""
+    expected = f"from 0 to {maximum:g}" if math.isfinite(maximum) else ">= 0"
+
+    def parse(value: str) -> float:
+        try:
+            seconds = float(value)
+        except ValueError:
+            seconds = math.nan
+        if not (math.isfinite(seconds) and 0 <= seconds <= maximum):
+            raise argparse.ArgumentTypeError(f"expected seconds {expected}, got {value!r}")
+        return seconds
+
+    return parse

@@ -30,8 +30,10 @@ def import_object(spec: str, where: str) -> Any:
     module_name, _, attribute = spec.partition(":")
     try:
         target = importlib.import_module(module_name)
-    except Exception as exc:
-        raise LoadError([f"{where}: cannot import {module_name!r}: {_one_line(exc)}"]) from None
+    except KeyboardInterrupt:
+        raise
+    except BaseException as exc:  # sys.exit() at import too: that module cannot be used
+        raise LoadError([f"{where}: cannot import {module_name!r}: {one_line(exc)}"]) from None
     for name in attribute.split("."):
         try:
             target = getattr(target, name)
@@ -72,6 +74,7 @@ def _consumer_class(spec: str, where: str) -> type:
     return cls
 
 
-def _one_line(exc: BaseException) -> str:
+def one_line(exc: BaseException) -> str:
+    """'ExceptionType: first line of its message', for one-line error reports."""
     text = str(exc).splitlines()[0] if str(exc) else ""
     return f"{type(exc).__name__}: {text}" if text else type(exc).__name__

@@ -4,13 +4,20 @@ from __future__ import annotations
 
 import os
 import random
+import re
 from dataclasses import dataclass, field
 from urllib.parse import parse_qsl, unquote
+
+from .excerpt import excerpt
 
 DEFAULT_URL = "amqp://guest:guest@localhost:5672/"
 DEFAULT_PORTS = {"amqp": 5672, "amqps": 5671}
 TLS_KEYS = ("cacertfile", "certfile", "keyfile", "verify", "server_name_indication")
 QUERY_KEYS = ("heartbeat", "connection_timeout", *TLS_KEYS)
+MAX_PORT = 65535
+MAX_HEARTBEAT = 65535  # seconds; AMQP carries it in 16 bits
+MAX_CONNECTION_TIMEOUT = 3_600_000  # milliseconds: one hour
+_SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*")
 
 
 class URLError(ValueError):
@@ -50,17 +57,8 @@ class Target:
 
 def parse_url(url: str, heartbeat_override: str | None = None) -> list[Target]:
     """Every host of `url`, in the order written; `heartbeat_override` is RABBITMQ_HEARTBEAT."""
-    scheme, sep, rest = url.partition("://")
-    scheme = scheme.lower()
-    if not sep or scheme not in DEFAULT_PORTS:
-        raise URLError(
-            f"RABBITMQ_URL: expected amqp[s]://USER:PASS@HOST[:PORT]/VHOST, got {mask(url)!r}"
-        )
-    netloc, _, path_and_query = rest.partition("/")
-    path, _, query = path_and_query.partition("?")
-    if "?" in netloc:
-        netloc, _, query = netloc.partition("?")
-    userinfo, _, hosts = netloc.rpartition("@")
+    scheme, authority, path, query = _split(url)
+    userinfo, _, hosts = authority.rpartition("@")
     username, _, password = userinfo.partition(":")
     options = _parse_query(query)
     if heartbeat_override not in (None, ""):
@@ -87,12 +85,41 @@ def shuffled(targets: list[Target]) -> list[Target]:
 
 
 def mask(url: str) -> str:
-    """`url` with the password replaced by ***, for logs and error messages."""
+    """`url` with the password replaced by ***, for logs and error messages. As for parse_url,
+    the user info is everything before the last '@'; that also covers a password whose '/', '?'
+    or '#' was not percent-encoded, which parse_url refuses."""
     scheme, sep, rest = url.partition("://")
+    if not sep or not _SCHEME.fullmatch(scheme):
+        scheme, rest = "", url
     userinfo, at, hosts = rest.rpartition("@")
-    if not at or ":" not in userinfo:
+    username, colon, _ = userinfo.partition(":")
+    if not at or not colon:
         return url
-    return f"{scheme}{sep}{userinfo.partition(':')[0]}:***@{hosts}"
+    return f"{scheme}{sep}{username}:***@{hosts}"
+
+
+def _split(url: str) -> tuple[str, str, str, str]:
+    """The scheme, authority (user info and hosts), path and query of `url`. The authority ends
+    at the first '/', '?' or '#'; an '@' after that could be the end of a password holding one
+    of them, so it is refused rather than guessed at."""
+    scheme, sep, rest = url.partition("://")
+    scheme = scheme.lower()
+    if not sep or scheme not in DEFAULT_PORTS:
+        raise URLError(
+            "RABBITMQ_URL: expected amqp[s]://USER:PASS@HOST[:PORT]/VHOST, "
+            f"got {excerpt(mask(url))}"
+        )
+    end = next((i for i, char in enumerate(rest) if char in "/?#"), len(rest))
+    authority, after = rest[:end], rest[end:]
+    if "@" in after:
+        raise URLError(
+            "RABBITMQ_URL: '@' after the host: percent-encode '/', '?', '#' and '@' in the user "
+            "name and password (%2F, %3F, %23, %40), and '@' in the vhost and query (%40)"
+        )
+    if "#" in after:
+        raise URLError("RABBITMQ_URL: '#' after the host: percent-encode it as %23")
+    path, _, query = after.removeprefix("/").partition("?")
+    return scheme, authority, path, query
 
 
 def _parse_hosts(hosts: str, url: str, default_port: int) -> list[tuple[str, int]]:
@@ -110,12 +137,13 @@ def _split_host_port(entry: str, url: str) -> tuple[str, int | None]:
     else:
         host, _, port = entry.partition(":")
     if not host:
-        raise URLError(f"RABBITMQ_URL: empty host in {mask(url)!r}")
+        raise URLError(f"RABBITMQ_URL: empty host in {excerpt(mask(url))}")
     if not port:
         return host, None
-    if not port.isdigit() or not 0 < int(port) < 65536:
-        raise URLError(f"RABBITMQ_URL: invalid port {port!r} for host {host!r}")
-    return host, int(port)
+    number = _whole_number(port, MAX_PORT)
+    if not number:
+        raise URLError(f"RABBITMQ_URL: invalid port {excerpt(port)} for host {excerpt(host)}")
+    return host, number
 
 
 def _parse_query(query: str) -> dict:
@@ -129,7 +157,9 @@ def _parse_query(query: str) -> dict:
             options[key] = value
         else:
             supported = ", ".join(QUERY_KEYS)
-            raise URLError(f"RABBITMQ_URL: unsupported query parameter {key!r} ({supported})")
+            raise URLError(
+                f"RABBITMQ_URL: unsupported query parameter {excerpt(key)} ({supported})"
+            )
     return options
 
 
@@ -141,7 +171,9 @@ def _tls(options: dict, scheme: str) -> TLS | None:
         return None
     verify = given.pop("verify", "verify_peer")
     if verify not in ("verify_peer", "verify_none"):
-        raise URLError(f"RABBITMQ_URL verify: expected verify_peer or verify_none, got {verify!r}")
+        raise URLError(
+            f"RABBITMQ_URL verify: expected verify_peer or verify_none, got {excerpt(verify)}"
+        )
     for key in ("cacertfile", "certfile", "keyfile"):
         if key in given and not os.path.isfile(given[key]):
             raise URLError(f"RABBITMQ_URL {key}: no such file: {given[key]}")
@@ -151,12 +183,29 @@ def _tls(options: dict, scheme: str) -> TLS | None:
 def _parse_heartbeat(value: str, setting: str) -> int | None:
     if value in ("", "None"):
         return None
-    if not value.isdigit():
-        raise URLError(f"{setting}: expected whole seconds >= 0 or None, got {value!r}")
-    return int(value)
+    seconds = _whole_number(value, MAX_HEARTBEAT)
+    if seconds is None:
+        raise URLError(
+            f"{setting}: expected whole seconds from 0 to {MAX_HEARTBEAT} or None, "
+            f"got {excerpt(value)}"
+        )
+    return seconds
 
 
 def _parse_milliseconds(value: str, setting: str) -> int:
-    if not value.isdigit() or int(value) == 0:
-        raise URLError(f"{setting}: expected whole milliseconds > 0, got {value!r}")
-    return int(value)
+    milliseconds = _whole_number(value, MAX_CONNECTION_TIMEOUT)
+    if not milliseconds:
+        raise URLError(
+            f"{setting}: expected whole milliseconds from 1 to {MAX_CONNECTION_TIMEOUT}, "
+            f"got {excerpt(value)}"
+        )
+    return milliseconds
+
+
+def _whole_number(text: str, maximum: int) -> int | None:
+    """`text` as a number from 0 to `maximum`, or None. ASCII digits only: str.isdigit also
+    takes '²', which int() refuses, and '٣', which it reads as 3."""
+    if not (text.isascii() and text.isdigit()) or len(text.lstrip("0")) > len(str(maximum)):
+        return None
+    number = int(text)
+    return number if number <= maximum else None

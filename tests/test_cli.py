@@ -1,11 +1,14 @@
 """The command line: options, --validate, and every way a start can fail, each with a one-line
 error and a non-zero exit."""
 
+import os
+import re
+import signal
 import subprocess
 import sys
 
 import pytest
-from conftest import BROKER, broker_url, consumer_config
+from conftest import BROKER, broker_url, consumer_config, wait_for
 
 DEAD_URL = "amqp://guest:guest@127.0.0.1:1/"
 
@@ -20,6 +23,17 @@ def assert_clean_failure(result, *lines: str) -> None:
     for line in lines:
         assert line in result.stdout
     assert "Traceback" not in result.stdout
+
+
+def assert_tracebacks_are_logged(output: str) -> None:
+    """Every traceback belongs to an ERROR record of the daemon's logger: none is bare."""
+    chained = ("During handling of the above exception", "The above exception was the direct")
+    lines = output.splitlines()
+    for index, line in enumerate(lines):
+        if line.startswith("Traceback"):
+            assert index >= 2, output
+            before = lines[index - 2 : index]
+            assert " ERROR [amqp-dispatcher]" in before[1] or before[0].startswith(chained), output
 
 
 def test_version_and_help():
@@ -60,7 +74,7 @@ def test_validate_reports_every_problem_and_no_traceback(daemon_factory):
     assert result.stdout.splitlines() == [
         f"{path}: queues[0].durable: expected a boolean, got 'yes please'",
         f"{path}: consumers[0].prefech_count: unknown key (did you mean 'prefetch_count'?)",
-        f"{path}: consumers[1].prefetch_count: expected an integer >= 0, got 'ten'",
+        f"{path}: consumers[1].prefetch_count: expected an integer from 0 to 65535, got 'ten'",
     ]
 
 
@@ -98,7 +112,8 @@ def test_an_invalid_config_stops_the_start_before_connecting(daemon_factory):
     daemon = daemon_factory(BAD_CONFIG, RABBITMQ_URL=DEAD_URL)
     result = daemon.run()
     assert_clean_failure(
-        result, f"{daemon.config_path}: consumers[1].prefetch_count: expected an integer >= 0"
+        result,
+        f"{daemon.config_path}: consumers[1].prefetch_count: expected an integer from 0 to 65535",
     )
     assert "connect" not in result.stdout
 
@@ -194,6 +209,12 @@ def test_wrong_credentials_are_a_clear_error(broker, daemon_factory):
             {"RABBITMQ_URL": "amqps://u:secret@h/?cacertfile=/nonexistent.pem"},
             "RABBITMQ_URL cacertfile: no such file: /nonexistent.pem",
         ),
+        ({"RABBITMQ_URL": "amqp://u:secret@h:\u00b2/"}, "RABBITMQ_URL: invalid port '\u00b2'"),
+        ({"RABBITMQ_HEARTBEAT": "\u00b2"}, "RABBITMQ_HEARTBEAT: expected whole seconds"),
+        (
+            {"RABBITMQ_URL": "amqp://u:secret@h/?connection_timeout=\u00b9"},
+            "RABBITMQ_URL connection_timeout: expected whole milliseconds",
+        ),
     ],
 )
 def test_bad_environment_is_named(daemon_factory, env, error):
@@ -214,3 +235,134 @@ def test_logging_file_config_is_applied(broker, daemon_factory, tmp_path):
     daemon.start().wait_ready()
     assert daemon.stop() == 0
     assert "CUSTOM|amqp-dispatcher|ready: 1 consumer pools" in daemon.log()
+
+
+@pytest.mark.parametrize("password", ["12345/Qx7kZv9m", "s3cr/Qx7kZv9m", "Qx7k?Zv9m", "Qx7k#Zv9m"])
+def test_a_raw_delimiter_in_the_password_is_refused_without_showing_it(daemon_factory, password):
+    url = f"amqp://guest:{password}@127.0.0.1:1/"
+    result = daemon_factory(consumer_config("jobs"), RABBITMQ_URL=url).run()
+    assert_clean_failure(result, "RABBITMQ_URL: '@' after the host: percent-encode '/', '?', '#'")
+    for fragment in re.findall("[A-Za-z0-9]{4,}", password):
+        assert fragment not in result.stdout
+
+
+@pytest.mark.parametrize(
+    ("option", "value", "expected"),
+    [
+        ("--shutdown-timeout", "nan", ">= 0"),
+        ("--shutdown-timeout", "inf", ">= 0"),
+        ("--max-blocking-time", "nan", "from 0 to 86400"),
+        ("--max-blocking-time", "inf", "from 0 to 86400"),
+        ("--max-blocking-time", "1e308", "from 0 to 86400"),
+    ],
+)
+def test_seconds_must_be_finite(option, value, expected):
+    result = cli(option, value)
+    assert result.returncode == 2, result.stdout
+    assert result.stdout.splitlines()[-1] == (
+        f"amqp-dispatcher: error: argument {option}: expected seconds {expected}, got {value!r}"
+    )
+
+
+def test_max_blocking_time_0_turns_the_warning_off(broker, daemon_factory):
+    queue = broker.queue_name()
+    daemon = daemon_factory(consumer_config(queue)).start("--max-blocking-time", "0")
+    daemon.wait_ready()
+    broker.publish(queue, {"id": 1, "do": [["spin", 0.5]]})
+    wait_for(lambda: daemon.records("done"), what="the spinning message")
+    assert daemon.stop() == 0
+    assert "Traceback" not in daemon.log()
+    assert "blocked" not in daemon.log()
+
+
+@pytest.fixture
+def module_dir(tmp_path):
+    """A directory for modules written by the test, importable by the daemon."""
+    directory = tmp_path / "modules"
+    directory.mkdir()
+    return directory
+
+
+@pytest.mark.parametrize("mode", [("--validate",), ()])
+def test_a_module_that_exits_at_import_is_a_load_problem(daemon_factory, module_dir, mode):
+    (module_dir / "exits_at_import.py").write_text("import sys\n\nsys.exit(0)\n")
+    config = consumer_config("jobs")
+    config["consumers"][0]["consumer"] = "exits_at_import:Consumer"
+    daemon = daemon_factory(config, RABBITMQ_URL=DEAD_URL)
+    daemon.env["PYTHONPATH"] = os.pathsep.join([str(module_dir), daemon.env["PYTHONPATH"]])
+    assert_clean_failure(
+        daemon.run(*mode),
+        f"{daemon.config_path}: consumers[0].consumer: cannot import 'exits_at_import': "
+        "SystemExit: 0",
+    )
+
+
+def test_a_startup_handler_that_exits_stops_the_start(daemon_factory):
+    config = consumer_config("jobs")
+    config["startup_handler"] = "oddities:exit_at_startup"
+    daemon = daemon_factory(config, RABBITMQ_URL=DEAD_URL)
+    result = daemon.run()
+    assert result.returncode == 1, result.stdout
+    assert (
+        f"{daemon.config_path}: startup_handler: oddities:exit_at_startup raised SystemExit(0)"
+        in result.stdout
+    )
+    assert_tracebacks_are_logged(result.stdout)
+
+
+def test_sigint_during_the_start_stops_without_a_traceback(daemon_factory):
+    config = consumer_config("jobs")
+    config["startup_handler"] = "oddities:wait_for_sigint"
+    daemon = daemon_factory(config, RABBITMQ_URL=DEAD_URL).start()
+    wait_for(lambda: daemon.records("startup"), what="the startup handler")
+    assert daemon.stop(signal.SIGINT) == 130
+    assert "WARNING [amqp-dispatcher] interrupted by SIGINT (KeyboardInterrupt)" in daemon.log()
+    assert "Traceback" not in daemon.log()
+
+
+def test_an_unexpected_error_is_logged_with_its_traceback(daemon_factory):
+    config = consumer_config("jobs")
+    config["startup_handler"] = "oddities:simulate_a_bug"
+    result = daemon_factory(config, RABBITMQ_URL=DEAD_URL).run()
+    assert result.returncode == 1, result.stdout
+    lines = result.stdout.splitlines()
+    error = " ERROR [amqp-dispatcher] stopping on an unexpected error: RuntimeError: simulated bug"
+    (index,) = [i for i, line in enumerate(lines) if line.endswith(error)]
+    assert lines[index + 1] == "Traceback (most recent call last):"
+    assert lines[-1] == "RuntimeError: simulated bug"
+    assert_tracebacks_are_logged(result.stdout)
+
+
+def test_a_consumer_that_exits_when_created_stops_the_start(daemon_factory):
+    config = consumer_config("jobs")
+    config["consumers"][0]["consumer"] = "oddities:ExitsWhenCreated"
+    daemon = daemon_factory(config, RABBITMQ_URL=DEAD_URL)
+    assert_clean_failure(
+        daemon.run(),
+        f"{daemon.config_path}: consumers[0]: cannot create oddities:ExitsWhenCreated: "
+        "SystemExit(0)",
+    )
+
+
+def run_for_stderr(daemon, *args: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        daemon.command(*args), capture_output=True, text=True, env=daemon.env, timeout=30
+    )
+
+
+UNLIMITED = "consumers[0].prefetch_count: 0 means unlimited: the broker sends every ready message"
+
+
+def test_validate_warns_that_prefetch_0_is_unlimited(daemon_factory):
+    daemon = daemon_factory(consumer_config("jobs", prefetch=0), RABBITMQ_URL=DEAD_URL)
+    result = run_for_stderr(daemon, "--validate")
+    assert result.returncode == 0, result.stderr
+    assert result.stderr == f"{daemon.config_path}: {UNLIMITED} at once\n"
+    assert result.stdout.startswith(f"{daemon.config_path}: OK")
+
+
+def test_the_daemon_warns_that_prefetch_0_is_unlimited(broker, daemon_factory):
+    daemon = daemon_factory(consumer_config(broker.queue_name(), prefetch=0)).start()
+    daemon.wait_ready()
+    assert daemon.stop() == 0
+    assert f"WARNING [amqp-dispatcher] {daemon.config_path}: {UNLIMITED} at once\n" in daemon.log()

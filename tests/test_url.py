@@ -1,5 +1,8 @@
 """RABBITMQ_URL parsing (no broker)."""
 
+import re
+from urllib.parse import quote
+
 import pytest
 
 from amqpdispatcher.url import TLS, Target, URLError, mask, parse_url, shuffled
@@ -69,12 +72,12 @@ def test_connection_timeout_is_in_milliseconds():
         (
             "amqp://u:p@h/?heartbeat=ten",
             None,
-            "RABBITMQ_URL heartbeat: expected whole seconds >= 0 or None, got 'ten'",
+            "RABBITMQ_URL heartbeat: expected whole seconds from 0 to 65535 or None, got 'ten'",
         ),
         (
             "amqp://u:p@h/",
             "-1",
-            "RABBITMQ_HEARTBEAT: expected whole seconds >= 0 or None, got '-1'",
+            "RABBITMQ_HEARTBEAT: expected whole seconds from 0 to 65535 or None, got '-1'",
         ),
         (
             "amqp://u:p@h/?frame_max=1",
@@ -85,7 +88,8 @@ def test_connection_timeout_is_in_milliseconds():
         (
             "amqp://u:p@h/?connection_timeout=0",
             None,
-            "RABBITMQ_URL connection_timeout: expected whole milliseconds > 0, got '0'",
+            "RABBITMQ_URL connection_timeout: expected whole milliseconds from 1 to 3600000, "
+            "got '0'",
         ),
     ],
 )
@@ -142,3 +146,145 @@ def test_bad_tls_settings_are_named(url, error):
     with pytest.raises(URLError) as failure:
         parse_url(url)
     assert str(failure.value) == error
+
+
+# Generated passwords hold characters that delimit URL parts. Each fragment of these is
+# distinctive, so that a test can tell that no part of the password reached a message.
+NASTY_PASSWORDS = [
+    "Qx7k/Zv9m",
+    "Qx7k?Zv9m",
+    "Qx7k#Zv9m",
+    "Qx7k@Zv9m",
+    "Qx7k:Zv9m",
+    "Qx7k%Zv9m",
+    "Qx7k%2FZv9m",
+    "Zv9m/",
+    "://Zv9m",
+    "Qx7k/Zv9m?Wb3p#Jr5t@Lm2n:Hc8d%Yf4g",
+    "Qx7k:/Zv9m@",
+]
+URL_SHAPES = [
+    "amqp://guest:{}@host/",
+    "amqp://guest:{}@host:5673,other/vhost?heartbeat=5",
+    "amqp://guest:{}@host:bad/",
+    "amqp://guest:{}@/",
+    "amqps://guest:{}@host?verify=maybe",
+    "http://guest:{}@host/",
+    "amqp:/guest:{}@host/",
+]
+
+
+def assert_hidden(password: str, text: str) -> None:
+    for fragment in re.findall("[A-Za-z0-9]{2,}", password):
+        assert fragment not in text, f"{fragment!r} of the password in {text!r}"
+
+
+@pytest.mark.parametrize("password", NASTY_PASSWORDS)
+@pytest.mark.parametrize("shape", URL_SHAPES)
+def test_no_part_of_a_raw_password_reaches_a_message(shape, password):
+    url = shape.format(password)
+    assert_hidden(password, mask(url))
+    try:
+        targets = parse_url(url)
+    except URLError as error:
+        assert_hidden(password, str(error))
+        return
+    for target in targets:
+        assert target.password == password.replace("%2F", "/")
+        assert_hidden(password, str(target) + repr(target))
+
+
+@pytest.mark.parametrize("password", NASTY_PASSWORDS)
+def test_a_percent_encoded_password_is_read_back_exactly(password):
+    (target,) = parse_url(f"amqp://guest:{quote(password, safe='')}@host/")
+    assert (target.host, target.password) == ("host", password)
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "amqp://guest:12345/secret@host/",
+        "amqp://guest:s3cr/etpw@host:5672/",
+        "amqp://guest:pa?ss@host/",
+        "amqp://guest:pa#ss@host/",
+        "amqp://u:p@host/team@prod",
+        "amqp://u:p@host/?cacertfile=/certs/a@b.pem",
+    ],
+)
+def test_an_at_sign_after_the_host_is_refused_with_how_to_encode(url):
+    with pytest.raises(URLError) as failure:
+        parse_url(url)
+    assert str(failure.value) == (
+        "RABBITMQ_URL: '@' after the host: percent-encode '/', '?', '#' and '@' in the user "
+        "name and password (%2F, %3F, %23, %40), and '@' in the vhost and query (%40)"
+    )
+
+
+def test_a_hash_after_the_host_is_refused():
+    with pytest.raises(URLError, match="^RABBITMQ_URL: '#' after the host: percent-encode"):
+        parse_url("amqp://u:p@host/vhost#1")
+
+
+def test_percent_encoded_at_signs_in_the_vhost_and_query(tmp_path):
+    ca = tmp_path / "a@b.pem"
+    ca.write_text("")
+    (target,) = parse_url(f"amqps://u:p@host/team%40prod?cacertfile={quote(str(ca))}")
+    assert (target.vhost, target.tls.cacertfile) == ("team@prod", str(ca))
+
+
+def test_mask_reads_the_user_info_as_parse_url_does():
+    assert mask("amqp://a@b:pw@h,k:1/v?heartbeat=5") == "amqp://a@b:***@h,k:1/v?heartbeat=5"
+    assert mask("amqp://guest:12345/secret@host/") == "amqp://guest:***@host/"
+    assert mask("amqp://guest@host/") == "amqp://guest@host/"
+    assert mask("amqp://host/") == "amqp://host/"
+
+
+@pytest.mark.parametrize(
+    ("url", "override", "error"),
+    [
+        ("amqp://h:\u00b2/", None, "RABBITMQ_URL: invalid port '\u00b2' for host 'h'"),
+        ("amqp://h:\u0663/", None, "RABBITMQ_URL: invalid port '\u0663' for host 'h'"),
+        (
+            "amqp://h/",
+            "\u00b2",
+            "RABBITMQ_HEARTBEAT: expected whole seconds from 0 to 65535 or None, got '\u00b2'",
+        ),
+        (
+            "amqp://h/?heartbeat=\u0663",
+            None,
+            "RABBITMQ_URL heartbeat: expected whole seconds from 0 to 65535 or None, got '\u0663'",
+        ),
+        (
+            "amqp://h/?connection_timeout=\u00b9",
+            None,
+            "RABBITMQ_URL connection_timeout: expected whole milliseconds from 1 to 3600000, "
+            "got '\u00b9'",
+        ),
+    ],
+)
+def test_only_ascii_digits_are_numbers(url, override, error):
+    with pytest.raises(URLError) as failure:
+        parse_url(url, override)
+    assert str(failure.value) == error
+
+
+@pytest.mark.parametrize(
+    ("url", "override", "error"),
+    [
+        ("amqp://h:" + "9" * 5000 + "/", None, "RABBITMQ_URL: invalid port '99999999"),
+        ("amqp://h/", "9" * 5000, "RABBITMQ_HEARTBEAT: expected whole seconds"),
+        ("amqp://h/", "65536", "RABBITMQ_HEARTBEAT: expected whole seconds"),
+        ("amqp://h/?connection_timeout=" + "9" * 5000, None, "RABBITMQ_URL connection_timeout"),
+        ("amqp://h/?connection_timeout=3600001", None, "RABBITMQ_URL connection_timeout"),
+    ],
+)
+def test_huge_numbers_are_refused_in_one_short_line(url, override, error):
+    with pytest.raises(URLError) as failure:
+        parse_url(url, override)
+    assert str(failure.value).startswith(error)
+    assert len(str(failure.value)) < 200
+
+
+def test_the_largest_numbers_allowed():
+    (target,) = parse_url("amqp://h:65535/?heartbeat=65535&connection_timeout=3600000")
+    assert (target.port, target.heartbeat, target.connection_timeout) == (65535, 65535, 3600)
