@@ -13,11 +13,16 @@ import os
 import socket
 import ssl
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
+from datetime import datetime
+from decimal import Decimal
+from functools import partial
+from typing import NamedTuple
 
 import gevent.event
 import gevent.lock
 import pika
+import pika.data
 import pika.exceptions
 from pika.adapters.gevent_connection import GeventConnection
 from pika.adapters.utils.connection_workflow import (
@@ -27,12 +32,16 @@ from pika.adapters.utils.connection_workflow import (
 )
 from pika.adapters.utils.io_services_utils import _AsyncPlaintextTransport
 
+from .excerpt import excerpt
 from .url import TLS, Target
 
 log = logging.getLogger("amqp-dispatcher.connection")
 
 CLOSE_TIMEOUT = 3.0
 RECV_BYTES = 65536
+MAX_SHORTSTR = 255  # bytes, AMQP's limit for names and most properties
+MAX_EXPIRATION = 315_360_000_000  # ten years in milliseconds, RabbitMQ's limit
+HEADER_FRAME_OVERHEAD = 20  # frame header and end, class id, weight and body size
 
 PROPERTY_NAMES = (
     "content_type",
@@ -62,18 +71,18 @@ class ConnectionFailed(AMQPError):
 
 
 class Refused(AMQPError):
-    """Retrying will not help: the broker refused the credentials or the vhost, or the TLS
-    handshake failed (a certificate that does not verify, a wrong key...)."""
+    """Retrying will not help: the broker refused the credentials or the vhost, its TLS
+    certificate does not verify, or the TLS files cannot be used."""
 
 
 class PublishError(AMQPError):
     """The broker did not take a published message: it nacked it, it could not route it
-    (mandatory), or the connection closed before the broker confirmed it."""
+    (mandatory), or the channel or connection closed before the broker confirmed it."""
 
 
 class ChannelClosed(AMQPError):
-    """The channel is closed. `code` and `text` are the broker's reply; code 0 means the
-    channel went down with its connection."""
+    """The channel is closed. `code` and `text` are the broker's reply when the broker closed
+    it for an error; code 0 means that it was closed by the client or with its connection."""
 
     def __init__(self, code: int, text: str) -> None:
         super().__init__(f"{text} ({code})" if code else text)
@@ -118,6 +127,35 @@ class Delivery:
         if self._properties is None:
             self._properties = _properties_dict(self._raw_properties)
         return self._properties
+
+
+class Outgoing(NamedTuple):
+    """A message checked against what AMQP carries and the broker accepts, ready to publish,
+    and to publish again. `properties_size` is the encoded size of properties with headers; 0
+    for those without, which fit the smallest frame AMQP allows."""
+
+    exchange: str
+    routing_key: str
+    body: bytes
+    properties: pika.BasicProperties
+    mandatory: bool
+    properties_size: int
+
+
+def outgoing(
+    exchange: str,
+    routing_key: str,
+    body: bytes | str,
+    properties: dict,
+    mandatory: bool = False,
+) -> Outgoing:
+    """Check a message before anything is sent: a property the broker refuses would close the
+    channel. Raises TypeError or ValueError naming the argument or property at fault. A str
+    body is encoded as UTF-8."""
+    _check_shortstr("exchange", exchange)
+    _check_shortstr("routing_key", routing_key)
+    basic = _basic_properties(properties) if properties else _NO_PROPERTIES
+    return Outgoing(exchange, routing_key, _body(body), basic, mandatory, _properties_size(basic))
 
 
 def connection_name() -> str:
@@ -199,6 +237,7 @@ class Channel:
         self.closed: gevent.event.AsyncResult = gevent.event.AsyncResult()
         self._confirms: _Confirms | None = None
         self._on_cancelled: Callable[[], None] = lambda: None
+        self._max_properties_size = pika_channel.connection.params.frame_max - HEADER_FRAME_OVERHEAD
         pika_channel.add_on_close_callback(self._on_close)
         pika_channel.add_on_cancel_callback(lambda _frame: self._on_cancelled())
 
@@ -260,37 +299,33 @@ class Channel:
     def reject(self, delivery_tag: int, requeue: bool) -> None:
         self._call(self._pika.basic_reject, delivery_tag=delivery_tag, requeue=requeue)
 
-    def publish(
-        self,
-        exchange: str,
-        routing_key: str,
-        body: bytes,
-        properties: dict,
-        mandatory: bool = False,
-    ) -> gevent.event.AsyncResult | None:
-        """Send a message. In confirm mode, the result is settled when the broker confirms it
-        (or fails with PublishError); call from a greenlet, since a mandatory publish waits
-        for the one before it."""
-        unknown = properties.keys() - _PROPERTY_SET
-        if unknown:
-            raise TypeError(f"unknown message properties: {', '.join(sorted(unknown))}")
-        serialised = self._confirms is not None and mandatory
+    def publish(self, message: Outgoing) -> gevent.event.AsyncResult | None:
+        """Send a message. In confirm mode, the result is settled when the broker confirms it,
+        or fails: with PublishError if the broker nacks or returns it, with ChannelClosed if the
+        channel closes first. Call from a greenlet, since a mandatory publish waits for the one
+        before it."""
+        if message.properties_size > self._max_properties_size:
+            raise ValueError(
+                f"headers: too large: the properties take {message.properties_size} bytes, "
+                f"the connection's frame size allows {self._max_properties_size}"
+            )
+        serialised = self._confirms is not None and message.mandatory
         if serialised:
             self._confirms.mandatory.acquire()
         try:
             self._call(
                 self._pika.basic_publish,
-                exchange=exchange,
-                routing_key=routing_key,
-                body=body,
-                properties=pika.BasicProperties(**properties),
-                mandatory=mandatory,
+                exchange=message.exchange,
+                routing_key=message.routing_key,
+                body=message.body,
+                properties=message.properties,
+                mandatory=message.mandatory,
             )
-        except AMQPError:
+        except BaseException:
             if serialised:  # the next mandatory publish must not wait for this one forever
                 self._confirms.mandatory.release()
             raise
-        return None if self._confirms is None else self._confirms.sent(mandatory)
+        return None if self._confirms is None else self._confirms.sent(message.mandatory)
 
     def close(self) -> None:
         if self._pika.is_open:
@@ -319,17 +354,17 @@ class Channel:
             raise self.closed.get() if self.closed.ready() else ChannelClosed(0, "closed") from None
 
     def _on_close(self, _channel, reason: BaseException) -> None:
-        if isinstance(reason, pika.exceptions.ChannelClosed):
+        if isinstance(reason, pika.exceptions.ChannelClosedByBroker):
             error = ChannelClosed(reason.reply_code, reason.reply_text)
+        elif isinstance(reason, pika.exceptions.ChannelClosedByClient):
+            error = ChannelClosed(0, reason.reply_text)
         else:
             error = ChannelClosed(0, _describe(reason))
         self.closed.set(error)
         for result in list(self._waiting):
             result.set_exception(error)
         if self._confirms is not None:
-            self._confirms.fail_all(
-                PublishError(f"the channel closed before the broker confirmed: {error}")
-            )
+            self._confirms.fail_all(error)
 
 
 class _Confirms:
@@ -374,7 +409,7 @@ class _Confirms:
             else:
                 result.set(None)
 
-    def fail_all(self, error: PublishError) -> None:
+    def fail_all(self, error: ChannelClosed) -> None:
         for result in self.pending.values():
             result.set_exception(error)
         self.pending.clear()
@@ -430,6 +465,116 @@ def _ssl_options(tls: TLS, host: str) -> pika.SSLOptions:
     return pika.SSLOptions(context, tls.server_name_indication or host)
 
 
+def _check_shortstr(name: str, value, expected: str = "a str") -> bytes:
+    if isinstance(value, bytes):
+        encoded = value
+    elif isinstance(value, str):
+        encoded = _utf8(name, value)
+    else:
+        raise TypeError(f"{name}: expected {expected}, got {excerpt(value)}")
+    if len(encoded) > MAX_SHORTSTR:
+        raise ValueError(f"{name}: at most {MAX_SHORTSTR} bytes, got {len(encoded)}")
+    return encoded
+
+
+def _check_expiration(name: str, value) -> None:
+    expected = "a str of digits (milliseconds)"
+    digits = _check_shortstr(name, value, expected)
+    if not digits.isdigit() or int(digits) > MAX_EXPIRATION:
+        raise ValueError(
+            f"{name}: expected {expected} up to {MAX_EXPIRATION}, got {excerpt(value)}"
+        )
+
+
+def _check_int(low: int, high: int, expected: str, name: str, value) -> None:
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise TypeError(f"{name}: expected {expected}, got {excerpt(value)}")
+    if not low <= value <= high:
+        raise ValueError(f"{name}: expected {expected}, got {excerpt(value)}")
+
+
+def _int_in(low: int, high: int, expected: str | None = None) -> Callable:
+    return partial(_check_int, low, high, expected or f"an int from {low} to {high}")
+
+
+def _check_headers(name: str, value) -> None:
+    """The type only: the content is checked as it is encoded, by `_properties_size`."""
+    if not isinstance(value, Mapping):
+        raise TypeError(f"{name}: expected a dict, got {excerpt(value)}")
+
+
+_PROPERTY_CHECKS: dict[str, Callable[[str, object], None]] = {
+    **{name: _check_shortstr for name in PROPERTY_NAMES},
+    "headers": _check_headers,
+    "delivery_mode": _int_in(1, 2, "1 (transient) or 2 (persistent)"),
+    "priority": _int_in(0, 255),
+    "expiration": _check_expiration,
+    "timestamp": _int_in(0, 2**64 - 1),
+}
+_NO_PROPERTIES = pika.BasicProperties()  # shared: pika only reads the properties it sends
+_FIELD_TYPES = (str, bytes, bool, int, Decimal, datetime, type(None))
+
+
+def _basic_properties(properties: dict) -> pika.BasicProperties:
+    unknown = properties.keys() - _PROPERTY_SET
+    if unknown:
+        raise TypeError(f"unknown message properties: {', '.join(sorted(unknown))}")
+    for name, value in properties.items():
+        if value is not None:
+            _PROPERTY_CHECKS[name](name, value)
+    return pika.BasicProperties(**properties)
+
+
+def _properties_size(properties: pika.BasicProperties) -> int:
+    if properties.headers is None:
+        return 0
+    try:
+        return sum(map(len, properties.encode()))
+    except Exception as exc:
+        _check_table("headers", properties.headers)
+        raise ValueError(f"headers: cannot be encoded: {type(exc).__name__}") from None
+
+
+def _check_table(where: str, table: Mapping) -> None:
+    """Find what in a table AMQP cannot carry, to name it."""
+    for key, value in table.items():
+        _check_shortstr(f"{where}: key", key)
+        _check_field(f"{where}[{excerpt(key)}]", value)
+
+
+def _check_field(where: str, value) -> None:
+    if isinstance(value, dict):
+        _check_table(where, value)
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            _check_field(f"{where}[{index}]", item)
+    elif not isinstance(value, _FIELD_TYPES):
+        raise TypeError(
+            f"{where}: AMQP headers cannot carry {type(value).__name__} values, only str, bytes, "
+            "bool, int, Decimal, datetime, None, and lists and dicts of them"
+        )
+    else:
+        try:
+            pika.data.encode_value([], value)
+        except Exception:
+            raise ValueError(f"{where}: out of AMQP's range: {excerpt(value)}") from None
+
+
+def _body(body) -> bytes:
+    if isinstance(body, bytes):
+        return body
+    if isinstance(body, str):
+        return _utf8("body", body)
+    raise TypeError(f"body: expected bytes or str, got {excerpt(body)}")
+
+
+def _utf8(name: str, value: str) -> bytes:
+    try:
+        return value.encode()
+    except UnicodeEncodeError:
+        raise ValueError(f"{name}: not encodable as UTF-8: {excerpt(value)}") from None
+
+
 def _properties_dict(properties: pika.BasicProperties) -> dict:
     values = {name: getattr(properties, name) for name in PROPERTY_NAMES}
     return {name: value for name, value in values.items() if value is not None}
@@ -441,7 +586,7 @@ def _open_error(exc: BaseException) -> AMQPError:
         | pika.exceptions.AuthenticationError
         | pika.exceptions.ProbableAccessDeniedError
     )
-    if isinstance(exc, refused) or isinstance(_innermost(exc), ssl.SSLError):
+    if isinstance(exc, refused) or isinstance(_innermost(exc), ssl.SSLCertVerificationError):
         return Refused(_describe(exc))
     return ConnectionFailed(_describe(exc))
 

@@ -41,9 +41,8 @@ class AMQPProxy:
         **properties,
     ) -> None:
         """Publish a message and wait until the broker confirms it; raises PublishError if it
-        does not. `properties` are AMQP basic properties (content_type, delivery_mode...)."""
-        if isinstance(body, str):
-            body = body.encode("utf-8")
+        does not. `properties` are AMQP basic properties (content_type, delivery_mode...); a
+        str body is encoded as UTF-8."""
         if headers:
             properties["headers"] = headers
         self._publisher.publish(exchange, routing_key, body, properties, mandatory)

@@ -50,3 +50,14 @@ def test_a_missing_vhost_is_refused():
     target = dataclasses.replace(BROKER, vhost="no-such-vhost")
     with pytest.raises(Refused, match="NOT_ALLOWED - vhost no-such-vhost not found"):
         connect([target], "test-connection")
+
+
+def test_channels_closed_by_the_client_report_no_broker_error():
+    connection = connect([BROKER], "test-connection")
+    try:
+        closed_alone, closed_with_the_connection = connection.channel(), connection.channel()
+        closed_alone.close()
+    finally:
+        connection.close()
+    assert closed_alone.closed.get().code == 0
+    assert closed_with_the_connection.closed.get().code == 0

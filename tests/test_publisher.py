@@ -1,21 +1,197 @@
 """The publisher in-process, against the real broker."""
 
+import logging
+
 import gevent
-from conftest import BROKER, wait_for
+import pika
+import pytest
+from conftest import BROKER, free_port, wait_for
 
+from amqpdispatcher.connection import PublishError
 from amqpdispatcher.publisher import Publisher
+from amqpdispatcher.url import parse_url
+
+DEADLINE = 20.0  # generous: only there to fail rather than hang
 
 
-def test_concurrent_first_publishes_are_all_confirmed(broker):
+@pytest.fixture
+def publisher():
+    publisher = Publisher([BROKER], "test-publisher")
+    yield publisher
+    publisher.close()
+
+
+def test_concurrent_first_publishes_are_all_confirmed(broker, publisher):
     queue = broker.queue_name()
     broker.channel.queue_declare(queue)
-    publisher = Publisher([BROKER], "test-publisher")
-    try:
-        tasks = []
-        for n in range(200):  # arriving while the channel opens; every other one mandatory
-            tasks.append(gevent.spawn(publisher.publish, "", queue, b"m%d" % n, {}, n % 2 == 0))
-            gevent.sleep(0.0001)
-        gevent.joinall(tasks, raise_error=True)
-    finally:
-        publisher.close()
+    tasks = []
+    for n in range(200):  # arriving while the channel opens; every other one mandatory
+        tasks.append(gevent.spawn(publisher.publish, "", queue, b"m%d" % n, {}, n % 2 == 0))
+        gevent.sleep(0.0001)
+    gevent.joinall(tasks, raise_error=True)
     wait_for(lambda: broker.messages(queue) == 200)
+
+
+BAD_MESSAGES = [
+    (
+        {"properties": {"expiration": 60000}},
+        TypeError,
+        "expiration: expected a str of digits (milliseconds), got 60000",
+    ),
+    (
+        {"properties": {"expiration": "1.5"}},
+        ValueError,
+        "expiration: expected a str of digits (milliseconds) up to 315360000000, got '1.5'",
+    ),
+    (
+        {"properties": {"expiration": "315360000001"}},
+        ValueError,
+        "expiration: expected a str of digits (milliseconds) up to 315360000000, "
+        "got '315360000001'",
+    ),
+    ({"properties": {"content_type": 5}}, TypeError, "content_type: expected a str, got 5"),
+    (
+        {"properties": {"message_id": "é" * 128}},
+        ValueError,
+        "message_id: at most 255 bytes, got 256",
+    ),
+    (
+        {"properties": {"priority": 256}},
+        ValueError,
+        "priority: expected an int from 0 to 255, got 256",
+    ),
+    (
+        {"properties": {"priority": "high"}},
+        TypeError,
+        "priority: expected an int from 0 to 255, got 'high'",
+    ),
+    (
+        {"properties": {"delivery_mode": 3}},
+        ValueError,
+        "delivery_mode: expected 1 (transient) or 2 (persistent), got 3",
+    ),
+    (
+        {"properties": {"delivery_mode": True}},
+        TypeError,
+        "delivery_mode: expected 1 (transient) or 2 (persistent), got True",
+    ),
+    (
+        {"properties": {"timestamp": 1.5}},
+        TypeError,
+        "timestamp: expected an int from 0 to 18446744073709551615, got 1.5",
+    ),
+    ({"properties": {"headers": ["a"]}}, TypeError, "headers: expected a dict, got ['a']"),
+    ({"properties": {"headers": {1: "a"}}}, TypeError, "headers: key: expected a str, got 1"),
+    (
+        {"properties": {"headers": {"k" * 256: 1}}},
+        ValueError,
+        "headers: key: at most 255 bytes, got 256",
+    ),
+    (
+        {"properties": {"headers": {"score": 0.5}}},
+        TypeError,
+        "headers['score']: AMQP headers cannot carry float values, only str, bytes, bool, int, "
+        "Decimal, datetime, None, and lists and dicts of them",
+    ),
+    (
+        {"properties": {"headers": {"k": [{"n": 2**70}]}}},
+        ValueError,
+        "headers['k'][0]['n']: out of AMQP's range: 1180591620717411303424",
+    ),
+    ({"properties": {"colour": "red"}}, TypeError, "unknown message properties: colour"),
+    ({"exchange": "x" * 300}, ValueError, "exchange: at most 255 bytes, got 300"),
+    ({"routing_key": None}, TypeError, "routing_key: expected a str, got None"),
+    (
+        {"body": list(range(1000))},
+        TypeError,
+        f"body: expected bytes or str, got {list(range(1000))!r:.57}...",
+    ),
+]
+
+
+@pytest.mark.parametrize(("message", "error", "text"), BAD_MESSAGES)
+def test_a_malformed_message_is_refused_before_connecting(message, error, text):
+    (unreachable,) = parse_url(f"amqp://guest:guest@127.0.0.1:{free_port()}/")
+    message = {"exchange": "", "routing_key": "q", "body": b"x", "properties": {}, **message}
+    with pytest.raises(error) as failure:
+        Publisher([unreachable], "test-publisher").publish(mandatory=True, **message)
+    assert str(failure.value) == text
+
+
+def test_a_malformed_mandatory_publish_does_not_block_later_ones(broker, publisher):
+    queue = broker.queue_name()
+    broker.channel.queue_declare(queue)
+    publisher.publish("", queue, b"first", {}, mandatory=True)  # the channel is up
+    with pytest.raises(TypeError, match="expiration: expected a str of digits"):
+        publisher.publish("", queue, b"bad", {"expiration": 60000}, mandatory=True)
+    with gevent.Timeout(DEADLINE):
+        publisher.publish("", queue, b"after", {}, mandatory=True)
+    wait_for(lambda: broker.messages(queue) == 2)
+
+
+class Injected(BaseException):
+    pass
+
+
+def test_any_failure_inside_pika_releases_the_mandatory_slot(broker, publisher, monkeypatch):
+    queue = broker.queue_name()
+    broker.channel.queue_declare(queue)
+    publisher.publish("", queue, b"first", {}, mandatory=True)
+    basic_publish = pika.channel.Channel.basic_publish
+
+    def failing_once(*args, **kwargs):
+        monkeypatch.setattr(pika.channel.Channel, "basic_publish", basic_publish)
+        raise Injected
+
+    monkeypatch.setattr(pika.channel.Channel, "basic_publish", failing_once)
+    with pytest.raises(Injected):
+        publisher.publish("", queue, b"lost", {}, mandatory=True)
+    with gevent.Timeout(DEADLINE):
+        publisher.publish("", queue, b"after", {}, mandatory=True)
+    wait_for(lambda: broker.messages(queue) == 2)
+
+
+def test_headers_too_large_for_a_frame_are_refused_and_the_connection_stays(broker, publisher):
+    queue = broker.queue_name()
+    broker.channel.queue_declare(queue)
+    publisher.publish("", queue, b"first", {})
+    with pytest.raises(ValueError) as failure:
+        publisher.publish("", queue, b"big", {"headers": {"a": "x" * 140000}})
+    assert str(failure.value) == (
+        "headers: too large: the properties take 140013 bytes, the connection's frame size "
+        "allows 131052"  # frame_max 131072, the default of pika and RabbitMQ
+    )
+    publisher.publish("", queue, b"after", {})
+    assert publisher._connection.is_open
+    wait_for(lambda: broker.messages(queue) == 2)
+
+
+def test_only_the_publishes_at_fault_fail_when_the_broker_closes_the_channel(broker, publisher):
+    queue, missing = broker.queue_name(), broker.exchange_name("missing")
+    broker.channel.queue_declare(queue)
+    publisher.publish("", queue, b"first", {})  # the channel is up: all 12 go out at once
+    exchanges = ["", "", "", missing, "", "", "", "", missing, "", "", ""]
+    tasks = [  # every other one mandatory: waiting for its turn when the channel closes
+        gevent.spawn(publisher.publish, exchange, queue, b"m%d" % n, {}, n % 2 == 0)
+        for n, exchange in enumerate(exchanges)
+    ]
+    gevent.joinall(tasks, timeout=DEADLINE)
+    failed = {n: task.exception for n, task in enumerate(tasks) if not task.successful()}
+    assert failed.keys() == {3, 8}
+    for error in failed.values():
+        assert isinstance(error, PublishError)
+        assert str(error) == (
+            "the channel closed before the broker confirmed: "
+            f"NOT_FOUND - no exchange '{missing}' in vhost '{BROKER.vhost}' (404)"
+        )
+    wait_for(lambda: broker.messages(queue) >= 11)  # at least once: duplicates may occur
+
+
+def test_closing_after_publishing_logs_no_error(broker, caplog):
+    queue = broker.queue_name()
+    broker.channel.queue_declare(queue)
+    caplog.set_level(logging.INFO, "amqp-dispatcher")
+    publisher = Publisher([BROKER], "test-publisher")
+    publisher.publish("", queue, b"x", {})
+    publisher.close()
+    assert [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR] == []

@@ -1,0 +1,86 @@
+"""TLS in-process: which handshake failures are fatal and which are network trouble."""
+
+import dataclasses
+import logging
+import socket
+import ssl
+import threading
+
+import pytest
+import trustme
+from conftest import BROKER
+from proxy import Proxy
+
+from amqpdispatcher.connection import ConnectionFailed, Refused, connect
+from amqpdispatcher.url import TLS
+
+EOF_TEXT = "TLS handshake failed: UNEXPECTED_EOF_WHILE_READING"
+
+
+@pytest.fixture
+def ca_file(ca, tmp_path):
+    path = tmp_path / "ca.pem"
+    ca.cert_pem.write_to_path(str(path))
+    return str(path)
+
+
+def tls_target(port: int, ca_file: str):
+    return dataclasses.replace(BROKER, host="localhost", port=port, tls=TLS(cacertfile=ca_file))
+
+
+@pytest.fixture
+def good(ca, ca_file):
+    """A TLS endpoint in front of the broker, with a certificate of `ca`."""
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ca.issue_cert("localhost", "127.0.0.1").configure_cert(context)
+    proxy = Proxy((BROKER.host, BROKER.port), tls=context)
+    yield tls_target(proxy.port, ca_file)
+    proxy.close()
+
+
+@pytest.fixture
+def eof(ca_file):
+    """An endpoint that reads the client's hello and hangs up: the TLS handshake meets EOF."""
+    listener = socket.create_server(("127.0.0.1", 0))
+
+    def hang_up() -> None:
+        while True:
+            try:
+                client, _ = listener.accept()
+            except OSError:
+                return
+            client.recv(65536)
+            client.close()
+
+    threading.Thread(target=hang_up, daemon=True).start()
+    yield tls_target(listener.getsockname()[1], ca_file)
+    listener.close()
+
+
+def test_a_tls_connection_dropped_in_the_handshake_is_a_network_failure(eof):
+    with pytest.raises(ConnectionFailed) as failure:
+        connect([eof], "test-tls")
+    assert not isinstance(failure.value, Refused)
+    assert str(failure.value) == f"no broker reachable ({eof}: {EOF_TEXT})"
+
+
+def test_the_next_host_is_tried_after_a_tls_connection_dropped(eof, good, caplog):
+    caplog.set_level(logging.WARNING, "amqp-dispatcher")
+    connection = connect([eof, good], "test-tls")
+    try:
+        assert connection.target == good
+    finally:
+        connection.close()
+    (warning,) = [r for r in caplog.records if r.name == "amqp-dispatcher.connection"]
+    assert warning.levelno == logging.WARNING
+    assert warning.getMessage() == f"cannot connect to {eof}: {EOF_TEXT}"
+
+
+def test_a_broker_certificate_that_does_not_verify_is_refused_at_once(good, tmp_path, caplog):
+    other_ca = tmp_path / "other.pem"
+    trustme.CA().cert_pem.write_to_path(str(other_ca))
+    untrusted = dataclasses.replace(good, tls=TLS(cacertfile=str(other_ca)))
+    caplog.set_level(logging.WARNING, "amqp-dispatcher")
+    with pytest.raises(Refused, match="^TLS handshake failed: unable to get local issuer cert"):
+        connect([untrusted, good], "test-tls")
+    assert "cannot connect" not in caplog.text  # the good host was never tried
