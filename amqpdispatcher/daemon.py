@@ -12,11 +12,12 @@ from typing import TypeVar
 
 import gevent
 import gevent.event
+from greenlet import GreenletExit
 
 from . import backoff, topology
 from .config import Config
 from .connection import AMQPError, Connection, ConnectionFailed, connect, connection_name
-from .pool import ConsumerPool
+from .pool import ConsumerPool, Interrupted
 from .publisher import Publisher
 from .url import Target, shuffled
 
@@ -25,6 +26,7 @@ T = TypeVar("T")
 
 DRAIN_POLL = 0.01
 KILL_TIMEOUT = 1.0
+SHUTDOWN_CALLS_TIMEOUT = 5.0  # for the consumers' shutdown() calls, all together
 
 
 class Dispatcher:
@@ -56,12 +58,14 @@ class Dispatcher:
         handlers = [  # kept referenced for the whole run: a collected handler stops watching
             gevent.signal_handler(signal.SIGTERM, self._on_stop_signal, signal.SIGTERM),
             gevent.signal_handler(signal.SIGINT, self._on_stop_signal, signal.SIGINT),
-            gevent.signal_handler(signal.SIGHUP, _on_hangup),
         ]
+        hub = gevent.get_hub()
+        # A SIGINT no longer raises KeyboardInterrupt, so whatever reaches the hub is from a
+        # greenlet a consumer spawned: logged (logs.py), and never the end of the daemon.
+        hub.SYSTEM_ERROR, hub.NOT_ERROR = (SystemError,), (GreenletExit,)
         connection = None
         try:
-            for pool in self._pools:
-                pool.create_instances()
+            self._interruptible(self._create_instances)
             first, delays = True, backoff.delays()
             while (connection := self._connect(delays)) is not None:
                 try:
@@ -86,6 +90,11 @@ class Dispatcher:
             self._shut_down(connection)
             for handler in handlers:
                 handler.cancel()
+            del hub.SYSTEM_ERROR, hub.NOT_ERROR  # back to the class's
+
+    def _create_instances(self) -> None:
+        for pool in self._pools:
+            pool.create_instances()
 
     def _start(self, connection: Connection, first: bool) -> None:
         """Declare the topology and attach the pools. After the first start, a declaration
@@ -139,7 +148,7 @@ class Dispatcher:
         self._drain()
         for pool in self._pools:
             pool.flush()
-            pool.retire_instances()
+        self._retire_instances()
         self._publisher.close()
         if connection is not None:
             connection.close()
@@ -167,9 +176,19 @@ class Dispatcher:
                 return False
         return True
 
-
-def _on_hangup() -> None:
-    log.warning("SIGHUP received; reloading is not supported, carrying on")
+    def _retire_instances(self) -> None:
+        """shutdown(None) on every instance, all at once, waited for SHUTDOWN_CALLS_TIMEOUT at
+        most: a shutdown() that hangs must not hang the stop."""
+        calls = [call for pool in self._pools for call in pool.retire_instances()]
+        if len(gevent.joinall(calls, timeout=SHUTDOWN_CALLS_TIMEOUT)) == len(calls):
+            return
+        running = [call for call in calls if not call.dead]
+        log.warning(
+            "%d shutdown() calls still running after %gs; no longer waited for",
+            len(running),
+            SHUTDOWN_CALLS_TIMEOUT,
+        )
+        gevent.killall(running, Interrupted, block=False)
 
 
 def _outcome(work: Callable[[], T]) -> tuple[T | None, Exception | None]:

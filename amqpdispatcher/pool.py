@@ -126,10 +126,10 @@ class ConsumerPool:
         for task in list(self._running):
             gevent.kill(task, Interrupted)
 
-    def retire_instances(self) -> None:
-        """shutdown(None) on every instance; the channel closes with the connection."""
-        for instance in list(self._instances):
-            self._retire(instance, None)
+    def retire_instances(self) -> list[gevent.Greenlet]:
+        """shutdown(None) on every instance, each in a greenlet of its own, for the caller to
+        wait for; the channel closes with the connection."""
+        return [gevent.spawn(self._retire, instance, None) for instance in list(self._instances)]
 
     def _subscribe(self) -> None:
         if self._channel is None or not self._channel.is_open:

@@ -25,6 +25,8 @@ class Scripted:
     "bad-ack-once" (acks an unknown tag), ["spin", seconds] (busy loop), ["sleep", seconds],
     ["await-file", path] (waits until the test creates the file), ["throw-once", kind] (raises
     one of THROWABLES when not redelivered), "spawn-failing" (starts a greenlet that raises),
+    "spawn-exiting" (starts greenlets that raise SystemExit and KeyboardInterrupt), "leave-timer"
+    (returns with a gevent.Timeout still running, set to raise SystemExit),
     ["publish", exchange, routing_key, body], ["try-publish", exchange, routing_key, body,
     mandatory] (records the outcome). No steps: return silently."""
 
@@ -73,6 +75,10 @@ class Scripted:
                 pass
         elif step == "spawn-failing":
             gevent.spawn(_fail_in_a_greenlet).join()
+        elif step == "spawn-exiting":
+            gevent.joinall([gevent.spawn(sys.exit, 5), gevent.spawn(_raise(KeyboardInterrupt()))])
+        elif step == "leave-timer":
+            gevent.Timeout(0.05, SystemExit(4)).start()
         elif step[0] == "sleep":
             gevent.sleep(step[1])
         elif step[0] == "await-file":
@@ -116,6 +122,29 @@ THROWABLES = {  # none of them derived from Exception
 
 def _fail_in_a_greenlet() -> None:
     raise LookupError("lost in a greenlet of the consumer's own")
+
+
+class SlowToCreate(Scripted):
+    """Its constructor waits, yielding, for a file that only the test creates."""
+
+    def __init__(self) -> None:
+        record(event="creating")
+        while not os.path.exists(os.environ["RECORD_FILE"] + ".go"):
+            gevent.sleep(0.02)
+        super().__init__()
+
+
+class HangsInShutdown(Scripted):
+    def shutdown(self, exception) -> None:
+        record(event="shutting-down", instance=self.instance)
+        gevent.sleep(3600)
+
+
+def startup_awaiting_file() -> None:
+    """Blocks the start, without gevent, until the test creates a file."""
+    record(event="startup")
+    while not os.path.exists(os.environ["RECORD_FILE"] + ".go"):
+        time.sleep(0.02)
 
 
 class Broken:

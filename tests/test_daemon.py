@@ -4,6 +4,7 @@ import re
 import signal
 import socket
 import time
+from pathlib import Path
 
 import pytest
 from conftest import (
@@ -406,3 +407,53 @@ def test_a_fatal_start_ends_the_log_with_its_error(broker, daemon_factory):
     assert f"consumers[0]: cannot consume '{missing}': NOT_FOUND" in lines[-1]
     assert "subscribing again" not in result.stdout
     assert "stopped" not in result.stdout
+
+
+def test_greenlets_a_consumer_spawns_cannot_end_the_daemon(broker, daemon_factory):
+    queue = broker.queue_name()
+    daemon = started(daemon_factory, consumer_config(queue))
+    broker.publish(queue, {"id": 1, "do": ["spawn-exiting"]})
+    broker.publish(queue, {"id": 2, "do": ["leave-timer"]})
+    wait_for(lambda: len(daemon.records("done")) == 2)
+    wait_for(lambda: "failed with SystemExit" in daemon.log(), what="the timer's report")
+    broker.publish(queue, {"id": 3})
+    wait_for(lambda: len(daemon.records("done")) == 3, what="consuming to go on")
+    assert daemon.process.poll() is None
+    assert daemon.stop() == 0
+    log = daemon.log()
+    assert re.search(
+        r"ERROR \[amqp-dispatcher\] <Greenlet .*exit>\(5\)> failed with SystemExit", log
+    )
+    assert "failed with KeyboardInterrupt" in log
+    assert "SystemExit: 4" in log  # the timer left running
+
+
+def test_sigterm_while_instances_are_created_stops_at_once(broker, daemon_factory):
+    config = consumer_config(broker.queue_name(), count=3)
+    config["consumers"][0]["consumer"] = "scripted:SlowToCreate"
+    daemon = daemon_factory(config).start()
+    wait_for(lambda: daemon.records("creating"), what="the first constructor")
+    assert daemon.stop(timeout=30) == 0  # the constructor waits for a file that never comes
+    assert "ready:" not in daemon.log()
+    assert daemon.records("init") == []
+
+
+def test_a_shutdown_that_hangs_does_not_hang_the_stop(broker, daemon_factory):
+    config = consumer_config(broker.queue_name(), count=2)
+    config["consumers"][0]["consumer"] = "scripted:HangsInShutdown"
+    daemon = started(daemon_factory, config)
+    assert daemon.stop(timeout=30) == 0
+    assert len(daemon.records("shutting-down")) == 2  # called at once, side by side
+    assert "2 shutdown() calls still running after 5s; no longer waited for" in daemon.log()
+
+
+def test_sighup_during_the_startup_handler_does_not_kill(broker, daemon_factory):
+    config = consumer_config(broker.queue_name())
+    config["startup_handler"] = "scripted:startup_awaiting_file"
+    daemon = daemon_factory(config).start()
+    wait_for(lambda: daemon.records("startup"), what="the startup handler")
+    daemon.process.send_signal(signal.SIGHUP)
+    Path(str(daemon.record_path) + ".go").touch()
+    daemon.wait_ready()
+    wait_for(lambda: "SIGHUP received; reloading is not supported" in daemon.log())
+    assert daemon.stop() == 0
