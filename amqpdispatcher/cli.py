@@ -6,9 +6,13 @@ import argparse
 import logging
 import math
 import os
+import re
+import signal
 import sys
 from collections.abc import Callable
 from importlib.metadata import version
+
+import gevent
 
 from .blocking import MAX_BLOCKING_TIME, watch_event_loop
 from .config import Config, ConfigError, load_config
@@ -28,6 +32,7 @@ from .url import DEFAULT_URL, URLError, mask, parse_url
 
 log = logging.getLogger("amqp-dispatcher")
 INTERRUPTED = 130  # the shell's status for a command stopped by SIGINT
+_DECIMAL = re.compile(r"[0-9]+(\.[0-9]*)?|\.[0-9]+")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -77,6 +82,15 @@ def validate(path: str) -> int:
 
 
 def run(path: str, shutdown_timeout: float) -> int:
+    # From the very start, before the startup handler and the imports: SIGHUP never kills.
+    hangups = gevent.signal_handler(signal.SIGHUP, _on_hangup)
+    try:
+        return _run(path, shutdown_timeout)
+    finally:
+        hangups.cancel()
+
+
+def _run(path: str, shutdown_timeout: float) -> int:
     try:
         config = load_config(path)
         url = os.environ.get("RABBITMQ_URL") or DEFAULT_URL
@@ -109,6 +123,10 @@ def _run_startup_handler(config: Config) -> None:
     except BaseException as exc:
         log.exception("startup_handler %s raised", config.startup_handler)
         raise LoadError([f"startup_handler: {config.startup_handler} raised {exc!r}"]) from None
+
+
+def _on_hangup() -> None:
+    log.warning("SIGHUP received; reloading is not supported, carrying on")
 
 
 def _warnings(config: Config) -> list[str]:
@@ -170,16 +188,13 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _seconds(maximum: float = math.inf) -> Callable[[str], float]:
-    """An argparse type: a finite number of seconds from 0 to `maximum`."""
+    """An argparse type: a decimal number of seconds from 0 to `maximum`, in ASCII digits
+    (float() would also take 'nan', 'inf', '1e999', '1_0' and '٣')."""
     expected = f"from 0 to {maximum:g}" if math.isfinite(maximum) else ">= 0"
 
     def parse(value: str) -> float:
-        try:
-            seconds = float(value)
-        except ValueError:
-            seconds = math.nan
-        if not (math.isfinite(seconds) and 0 <= seconds <= maximum):
+        if not _DECIMAL.fullmatch(value) or float(value) > maximum:
             raise argparse.ArgumentTypeError(f"expected seconds {expected}, got {value!r}")
-        return seconds
+        return float(value)
 
     return parse

@@ -75,7 +75,7 @@ def parse_url(url: str, heartbeat_override: str | None = None) -> list[Target]:
             connection_timeout=options.get("connection_timeout"),
             tls=tls,
         )
-        for host, port in _parse_hosts(hosts, url, DEFAULT_PORTS[scheme])
+        for host, port in _parse_hosts(hosts, DEFAULT_PORTS[scheme])
     ]
 
 
@@ -101,14 +101,13 @@ def mask(url: str) -> str:
 def _split(url: str) -> tuple[str, str, str, str]:
     """The scheme, authority (user info and hosts), path and query of `url`. The authority ends
     at the first '/', '?' or '#'; an '@' after that could be the end of a password holding one
-    of them, so it is refused rather than guessed at."""
+    of them, so it is refused rather than guessed at. No error quotes the URL, which holds the
+    password where it is, and maybe elsewhere when malformed."""
     scheme, sep, rest = url.partition("://")
     scheme = scheme.lower()
     if not sep or scheme not in DEFAULT_PORTS:
-        raise URLError(
-            "RABBITMQ_URL: expected amqp[s]://USER:PASS@HOST[:PORT]/VHOST, "
-            f"got {excerpt(mask(url))}"
-        )
+        got = f"the scheme {excerpt(scheme)}" if sep else "no '://'"
+        raise URLError(f"RABBITMQ_URL: expected amqp[s]://USER:PASS@HOST[:PORT]/VHOST, got {got}")
     end = next((i for i, char in enumerate(rest) if char in "/?#"), len(rest))
     authority, after = rest[:end], rest[end:]
     if "@" in after:
@@ -122,27 +121,32 @@ def _split(url: str) -> tuple[str, str, str, str]:
     return scheme, authority, path, query
 
 
-def _parse_hosts(hosts: str, url: str, default_port: int) -> list[tuple[str, int]]:
+def _parse_hosts(hosts: str, default_port: int) -> list[tuple[str, int]]:
     parsed = []
     for entry in hosts.split(","):
-        host, port = _split_host_port(entry.strip(), url)
+        host, port = _split_host_port(entry.strip())
         parsed.append((unquote(host), port or default_port))
     return parsed
 
 
-def _split_host_port(entry: str, url: str) -> tuple[str, int | None]:
+def _split_host_port(entry: str) -> tuple[str, int | None]:
     if entry.startswith("["):
         host, _, port = entry[1:].partition("]")
         port = port.removeprefix(":")
     else:
         host, _, port = entry.partition(":")
     if not host:
-        raise URLError(f"RABBITMQ_URL: empty host in {excerpt(mask(url))}")
+        raise URLError("RABBITMQ_URL: empty host in the list of hosts")
     if not port:
         return host, None
     number = _whole_number(port, MAX_PORT)
     if not number:
-        raise URLError(f"RABBITMQ_URL: invalid port {excerpt(port)} for host {excerpt(host)}")
+        # Only digits are shown: what follows a ':' may be a password whose '@HOST' is missing.
+        shown = f" {excerpt(port)}" if port.isascii() and port.isdigit() else ""
+        raise URLError(
+            f"RABBITMQ_URL: invalid port{shown} for host {excerpt(host)}: expected a number "
+            f"from 1 to {MAX_PORT}"
+        )
     return host, number
 
 

@@ -209,7 +209,8 @@ def test_wrong_credentials_are_a_clear_error(broker, daemon_factory):
             {"RABBITMQ_URL": "amqps://u:secret@h/?cacertfile=/nonexistent.pem"},
             "RABBITMQ_URL cacertfile: no such file: /nonexistent.pem",
         ),
-        ({"RABBITMQ_URL": "amqp://u:secret@h:\u00b2/"}, "RABBITMQ_URL: invalid port '\u00b2'"),
+        ({"RABBITMQ_URL": "amqp://u:secret@h:\u00b2/"}, "RABBITMQ_URL: invalid port for host 'h'"),
+        ({"RABBITMQ_URL": "amqp://guest:secret"}, "RABBITMQ_URL: invalid port for host 'guest'"),
         ({"RABBITMQ_HEARTBEAT": "\u00b2"}, "RABBITMQ_HEARTBEAT: expected whole seconds"),
         (
             {"RABBITMQ_URL": "amqp://u:secret@h/?connection_timeout=\u00b9"},
@@ -254,9 +255,13 @@ def test_a_raw_delimiter_in_the_password_is_refused_without_showing_it(daemon_fa
         ("--max-blocking-time", "nan", "from 0 to 86400"),
         ("--max-blocking-time", "inf", "from 0 to 86400"),
         ("--max-blocking-time", "1e308", "from 0 to 86400"),
+        ("--max-blocking-time", "86400.5", "from 0 to 86400"),
+        ("--shutdown-timeout", "\u0663", ">= 0"),
+        ("--shutdown-timeout", "1_0", ">= 0"),
+        ("--shutdown-timeout", "-1", ">= 0"),
     ],
 )
-def test_seconds_must_be_finite(option, value, expected):
+def test_seconds_must_be_plain_finite_numbers(option, value, expected):
     result = cli(option, value)
     assert result.returncode == 2, result.stdout
     assert result.stdout.splitlines()[-1] == (
