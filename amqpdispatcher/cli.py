@@ -16,8 +16,8 @@ import gevent
 
 from .blocking import MAX_BLOCKING_TIME, watch_event_loop
 from .config import Config, ConfigError, load_config
-from .connection import AMQPError
 from .daemon import Dispatcher
+from .errors import EXIT_CONFIG, EXIT_FAILURE, DispatcherError
 from .loader import (
     LoadError,
     add_working_directory_to_path,
@@ -26,13 +26,18 @@ from .loader import (
     one_line,
 )
 from .logs import LoggingSetupError, setup_logging
-from .pool import PoolError
-from .topology import TopologyError
-from .url import DEFAULT_URL, URLError, mask, parse_url
+from .url import DEFAULT_URL, mask, parse_url
 
 log = logging.getLogger("amqp-dispatcher")
 INTERRUPTED = 130  # the shell's status for a command stopped by SIGINT
 _DECIMAL = re.compile(r"[0-9]+(\.[0-9]*)?|\.[0-9]+")
+
+
+class StartupHandlerFailed(DispatcherError):
+    """The startup_handler raised: perhaps something it needs is not up yet, so a restart may
+    mend it."""
+
+    names_yaml_paths = True
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -41,7 +46,7 @@ def main(argv: list[str] | None = None) -> int:
         setup_logging(os.environ.get("LOGGING_FILE_CONFIG"))
     except LoggingSetupError as exc:
         print(f"amqp-dispatcher: {exc}", file=sys.stderr)
-        return 1
+        return exc.exit_status
     try:
         return _start(args)
     except KeyboardInterrupt:  # SIGINT before the daemon's own handler is in place
@@ -49,7 +54,7 @@ def main(argv: list[str] | None = None) -> int:
         return INTERRUPTED
     except BaseException as exc:  # a bug, or a consumer's sys.exit(): say so, then stop
         log.exception("stopping on an unexpected error: %s", one_line(exc))
-        return 1
+        return EXIT_FAILURE
 
 
 def _start(args: argparse.Namespace) -> int:
@@ -66,7 +71,7 @@ def validate(path: str) -> int:
         config = load_config(path)
     except ConfigError as exc:
         print(exc, file=sys.stderr)
-        return 1
+        return exc.exit_status
     problems = []
     for load in (load_startup_handler, load_consumer_classes):
         try:
@@ -76,7 +81,7 @@ def validate(path: str) -> int:
     for line in _warnings(config) + problems:
         print(f"{path}: {line}", file=sys.stderr)
     if problems:
-        return 1
+        return EXIT_CONFIG
     print(f"{path}: OK ({_summary(config)})")
     return 0
 
@@ -101,15 +106,11 @@ def _run(path: str, shutdown_timeout: float) -> int:
         _run_startup_handler(config)
         classes = load_consumer_classes(config)
         Dispatcher(config, classes, targets, shutdown_timeout).run()
-    except ConfigError as exc:
-        _log_lines(str(exc))
-    except (LoadError, TopologyError, PoolError) as exc:
-        _log_lines(str(exc), prefix=f"{path}: ")
-    except (URLError, AMQPError) as exc:
-        _log_lines(str(exc))
-    else:
-        return 0
-    return 1
+    except DispatcherError as exc:
+        for line in str(exc).splitlines():
+            log.error("%s%s", f"{path}: " if exc.names_yaml_paths else "", line)
+        return exc.exit_status
+    return 0
 
 
 def _run_startup_handler(config: Config) -> None:
@@ -122,7 +123,9 @@ def _run_startup_handler(config: Config) -> None:
         raise
     except BaseException as exc:
         log.exception("startup_handler %s raised", config.startup_handler)
-        raise LoadError([f"startup_handler: {config.startup_handler} raised {exc!r}"]) from None
+        raise StartupHandlerFailed(
+            f"startup_handler: {config.startup_handler} raised {exc!r}"
+        ) from None
 
 
 def _on_hangup() -> None:
@@ -137,11 +140,6 @@ def _warnings(config: Config) -> list[str]:
         for spec in config.consumers
         if spec.prefetch_count == 0
     ]
-
-
-def _log_lines(text: str, prefix: str = "") -> None:
-    for line in text.splitlines():
-        log.error("%s%s", prefix, line)
 
 
 def _summary(config: Config) -> str:

@@ -8,6 +8,7 @@ from typing import Any, BinaryIO
 
 import yaml
 
+from .errors import ConfigurationError
 from .excerpt import clip, excerpt
 
 MAX_NAME_BYTES = 255  # AMQP short strings: names, routing keys, argument keys
@@ -20,7 +21,7 @@ _UINT32_MAX = 2**32 - 1
 _MERGE_TAG = "tag:yaml.org,2002:merge"
 
 
-class ConfigError(Exception):
+class ConfigError(ConfigurationError):
     """Carries every problem found; each is one line 'YAML.path: message'."""
 
     def __init__(self, source: str, problems: list[str]) -> None:

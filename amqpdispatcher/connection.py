@@ -32,6 +32,7 @@ from pika.adapters.utils.connection_workflow import (
 )
 from pika.adapters.utils.io_services_utils import _AsyncPlaintextTransport
 
+from .errors import DispatcherError
 from .excerpt import excerpt
 from .url import TLS, Target
 
@@ -62,7 +63,7 @@ PROPERTY_NAMES = (
 _PROPERTY_SET = frozenset(PROPERTY_NAMES)
 
 
-class AMQPError(Exception):
+class AMQPError(DispatcherError):
     """Base of the transport's errors; the text is meant for a log line."""
 
 

@@ -9,10 +9,13 @@ from collections.abc import Callable
 from typing import Any
 
 from .config import Config
+from .errors import ConfigurationError
 
 
-class LoadError(Exception):
+class LoadError(ConfigurationError):
     """User code named in the config cannot be loaded; one line per problem, with its YAML path."""
+
+    names_yaml_paths = True
 
     def __init__(self, problems: list[str]) -> None:
         super().__init__("\n".join(problems))

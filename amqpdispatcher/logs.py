@@ -9,10 +9,12 @@ import sys
 
 import gevent
 
+from .errors import ConfigurationError
+
 DEFAULT_FORMAT = "%(asctime)s %(levelname)s [%(name)s] %(message)s"
 
 
-class LoggingSetupError(Exception):
+class LoggingSetupError(ConfigurationError):
     """LOGGING_FILE_CONFIG cannot be applied; the text names the setting and the file."""
 
 

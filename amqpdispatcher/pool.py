@@ -13,6 +13,7 @@ from . import backoff, topology
 from .acks import Acks
 from .config import ConsumerSpec, QueueSpec
 from .connection import AMQPError, Channel, ChannelClosed, Connection, Delivery
+from .errors import DispatcherError
 from .message import Message
 from .proxy import AMQPProxy
 from .publisher import Publisher
@@ -20,8 +21,10 @@ from .publisher import Publisher
 log = logging.getLogger("amqp-dispatcher.pool")
 
 
-class PoolError(Exception):
+class PoolError(DispatcherError):
     """A pool could not start; the text names the consumer's YAML path."""
+
+    names_yaml_paths = True
 
 
 class Interrupted(GreenletExit):

@@ -8,12 +8,15 @@ from contextlib import contextmanager
 
 from .config import Config, QueueSpec
 from .connection import Channel, ChannelClosed, Connection
+from .errors import DispatcherError
 
 log = logging.getLogger("amqp-dispatcher.topology")
 
 
-class TopologyError(Exception):
+class TopologyError(DispatcherError):
     """The broker refused part of the topology; the text names its YAML path."""
+
+    names_yaml_paths = True
 
 
 def declare(connection: Connection, config: Config) -> None:

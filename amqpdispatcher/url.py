@@ -8,6 +8,7 @@ import re
 from dataclasses import dataclass, field
 from urllib.parse import parse_qsl, unquote
 
+from .errors import ConfigurationError
 from .excerpt import excerpt
 
 DEFAULT_URL = "amqp://guest:guest@localhost:5672/"
@@ -20,7 +21,7 @@ MAX_CONNECTION_TIMEOUT = 3_600_000  # milliseconds: one hour
 _SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*")
 
 
-class URLError(ValueError):
+class URLError(ConfigurationError, ValueError):
     """A RABBITMQ_URL or RABBITMQ_HEARTBEAT that cannot be used; the text names the setting."""
 
 

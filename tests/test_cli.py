@@ -10,6 +10,8 @@ import sys
 import pytest
 from conftest import BROKER, broker_url, consumer_config, wait_for
 
+from amqpdispatcher.errors import EXIT_CONFIG, EXIT_FAILURE
+
 DEAD_URL = "amqp://guest:guest@127.0.0.1:1/"
 
 
@@ -18,8 +20,8 @@ def cli(*args: str) -> subprocess.CompletedProcess:
     return subprocess.run(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
 
 
-def assert_clean_failure(result, *lines: str) -> None:
-    assert result.returncode == 1, result.stdout
+def assert_clean_failure(result, *lines: str, status: int = EXIT_CONFIG) -> None:
+    assert result.returncode == status, result.stdout
     for line in lines:
         assert line in result.stdout
     assert "Traceback" not in result.stdout
@@ -70,7 +72,7 @@ def test_validate_reports_every_problem_and_no_traceback(daemon_factory):
     daemon = daemon_factory(BAD_CONFIG, RABBITMQ_URL=DEAD_URL)
     result = daemon.run("--validate")
     path = daemon.config_path
-    assert result.returncode == 1
+    assert result.returncode == EXIT_CONFIG
     assert result.stdout.splitlines() == [
         f"{path}: queues[0].durable: expected a boolean, got 'yes please'",
         f"{path}: consumers[0].prefech_count: unknown key (did you mean 'prefetch_count'?)",
@@ -90,7 +92,7 @@ def test_validate_imports_the_code_the_config_names(daemon_factory):
     daemon = daemon_factory(config)
     result = daemon.run("--validate")
     path = daemon.config_path
-    assert result.returncode == 1
+    assert result.returncode == EXIT_CONFIG
     assert result.stdout.splitlines() == [
         f"{path}: startup_handler: 'scripted' has no attribute 'no_such_handler'",
         f"{path}: consumers[1].consumer: cannot import 'no_such_module': "
@@ -160,6 +162,7 @@ def test_a_binding_to_a_missing_exchange_stops_the_start(broker, daemon_factory)
         daemon.run(),
         f"{daemon.config_path}: queues[0].bindings[0]: binding of '{queue}' to "
         f"'{missing}': NOT_FOUND - no exchange '{missing}' in vhost '{BROKER.vhost}' (404)",
+        status=EXIT_FAILURE,
     )
 
 
@@ -170,6 +173,7 @@ def test_a_passive_queue_that_does_not_exist_stops_the_start(broker, daemon_fact
         daemon.run(),
         f"queues[0]: queue '{queue}': NOT_FOUND - no queue '{queue}' in vhost "
         f"'{BROKER.vhost}' (404)",
+        status=EXIT_FAILURE,
     )
 
 
@@ -187,7 +191,9 @@ def test_consuming_a_queue_that_does_not_exist_stops_the_start(broker, daemon_fa
     config["consumers"][0]["queue"] = missing
     daemon = daemon_factory(config)
     assert_clean_failure(
-        daemon.run(), f"consumers[0]: cannot consume '{missing}': NOT_FOUND - no queue"
+        daemon.run(),
+        f"consumers[0]: cannot consume '{missing}': NOT_FOUND - no queue",
+        status=EXIT_FAILURE,
     )
     broker.queues.append("unused")
 
@@ -195,7 +201,7 @@ def test_consuming_a_queue_that_does_not_exist_stops_the_start(broker, daemon_fa
 def test_wrong_credentials_are_a_clear_error(broker, daemon_factory):
     url = broker_url(password="s3cret")
     result = daemon_factory(consumer_config(broker.queue_name()), RABBITMQ_URL=url).run()
-    assert_clean_failure(result, "ACCESS_REFUSED - Login was refused")
+    assert_clean_failure(result, "ACCESS_REFUSED - Login was refused", status=EXIT_FAILURE)
     assert "s3cret" not in result.stdout
 
 
@@ -346,6 +352,7 @@ def test_a_consumer_that_exits_when_created_stops_the_start(daemon_factory):
         daemon.run(),
         f"{daemon.config_path}: consumers[0]: cannot create oddities:ExitsWhenCreated: "
         "SystemExit(0)",
+        status=EXIT_FAILURE,
     )
 
 

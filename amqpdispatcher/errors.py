@@ -1,0 +1,23 @@
+"""The errors that stop the daemon, each with the exit status the command line returns for it.
+
+Distinct statuses let a supervisor stop restarting on what no restart can mend: systemd's
+`RestartPreventExitStatus=78`, for instance."""
+
+from __future__ import annotations
+
+EXIT_FAILURE = 1
+EXIT_CONFIG = 78  # EX_CONFIG of sysexits.h
+
+
+class DispatcherError(Exception):
+    """Stops the daemon with its text, one line per problem, for the operator; not a bug."""
+
+    exit_status = EXIT_FAILURE
+    names_yaml_paths = False  # the text names YAML paths, so the config file's path goes first
+
+
+class ConfigurationError(DispatcherError):
+    """The operator's configuration is at fault (the YAML, the environment, the code the YAML
+    names): restarting cannot mend it."""
+
+    exit_status = EXIT_CONFIG
