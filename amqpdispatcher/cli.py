@@ -20,8 +20,11 @@ from .daemon import Dispatcher
 from .errors import EXIT_CONFIG, EXIT_FAILURE, DispatcherError
 from .loader import (
     LoadError,
+    StartFailed,
     add_working_directory_to_path,
+    create_middleware,
     load_consumer_classes,
+    load_middleware_classes,
     load_startup_handler,
     one_line,
 )
@@ -31,13 +34,6 @@ from .url import DEFAULT_URL, mask, parse_url
 log = logging.getLogger("amqp-dispatcher")
 INTERRUPTED = 130  # the shell's status for a command stopped by SIGINT
 _DECIMAL = re.compile(r"[0-9]+(\.[0-9]*)?|\.[0-9]+")
-
-
-class StartupHandlerFailed(DispatcherError):
-    """The startup_handler raised: perhaps something it needs is not up yet, so a restart may
-    mend it."""
-
-    names_yaml_paths = True
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -73,7 +69,7 @@ def validate(path: str) -> int:
         print(exc, file=sys.stderr)
         return exc.exit_status
     problems = []
-    for load in (load_startup_handler, load_consumer_classes):
+    for load in (load_startup_handler, load_middleware_classes, load_consumer_classes):
         try:
             load(config)
         except LoadError as exc:
@@ -104,8 +100,9 @@ def _run(path: str, shutdown_timeout: float) -> int:
         for warning in _warnings(config):
             log.warning("%s: %s", path, warning)
         _run_startup_handler(config)
+        middleware = create_middleware(config)
         classes = load_consumer_classes(config)
-        Dispatcher(config, classes, targets, shutdown_timeout).run()
+        Dispatcher(config, classes, targets, shutdown_timeout, middleware).run()
     except DispatcherError as exc:
         for line in str(exc).splitlines():
             log.error("%s%s", f"{path}: " if exc.names_yaml_paths else "", line)
@@ -123,9 +120,7 @@ def _run_startup_handler(config: Config) -> None:
         raise
     except BaseException as exc:
         log.exception("startup_handler %s raised", config.startup_handler)
-        raise StartupHandlerFailed(
-            f"startup_handler: {config.startup_handler} raised {exc!r}"
-        ) from None
+        raise StartFailed(f"startup_handler: {config.startup_handler} raised {exc!r}") from None
 
 
 def _on_hangup() -> None:

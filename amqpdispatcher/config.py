@@ -75,6 +75,7 @@ class ConsumerSpec:
 class Config:
     source: str
     startup_handler: str | None
+    middleware: tuple[str, ...]
     exchanges: tuple[ExchangeSpec, ...]
     queues: tuple[QueueSpec, ...]
     consumers: tuple[ConsumerSpec, ...]
@@ -354,6 +355,19 @@ def _list_of(
     return parse
 
 
+def _scalars(parse_item: _Parser) -> _Parser:
+    """Parser for a list of scalars, each parsed by `parse_item`."""
+
+    def parse(value: Any, path: str, problems: list[str]) -> tuple | None:
+        if not isinstance(value, list):
+            problems.append(f"{path}: expected a list, got {excerpt(value)}")
+            return None
+        items = [parse_item(item, f"{path}[{index}]", problems) for index, item in enumerate(value)]
+        return tuple(items)
+
+    return parse
+
+
 def _scalar(expected: str, accepts: Callable[[Any], bool]) -> _Parser:
     def parse(value: Any, path: str, problems: list[str]) -> Any:
         if accepts(value):
@@ -503,6 +517,7 @@ _CONSUMER_FIELDS = {
 
 _TOP_LEVEL_FIELDS = {
     "startup_handler": (_IMPORT_PATH, None),
+    "middleware": (_scalars(_IMPORT_PATH), ()),
     "exchanges": (_list_of(_exchange, unique="exchange"), ()),
     "queues": (_list_of(_queue, unique="queue"), ()),
     "consumers": (_list_of(_consumer, non_empty=True), _REQUIRED),

@@ -6,7 +6,7 @@ from __future__ import annotations
 import logging
 import signal
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from functools import partial
 from typing import TypeVar
 
@@ -17,7 +17,9 @@ from greenlet import GreenletExit
 from . import backoff, topology
 from .config import Config
 from .connection import AMQPError, Connection, ConnectionFailed, connect, connection_name
-from .pool import ConsumerPool, Interrupted
+from .errors import BrokerRefusal, Interrupted
+from .middleware import FailurePolicy, Hooks, Middleware, RequeueAndReplace
+from .pool import ConsumerPool
 from .publisher import Publisher
 from .url import Target, shuffled
 
@@ -36,6 +38,8 @@ class Dispatcher:
         consumer_classes: dict[str, type],
         targets: list[Target],
         shutdown_timeout: float,
+        middleware: Sequence[Middleware] = (),
+        failure_policy: FailurePolicy | None = None,
     ) -> None:
         self._config = config
         self._targets = targets
@@ -44,17 +48,27 @@ class Dispatcher:
         self._hurry = gevent.event.Event()  # a second signal: stop waiting for consume calls
         self._name = connection_name()
         self._publisher = Publisher(targets, self._name)
+        self._hooks = Hooks(middleware)
+        failure_policy = failure_policy or RequeueAndReplace()
         queues = {queue.name: queue for queue in config.queues}
         self._pools = [
             ConsumerPool(
-                spec, consumer_classes[spec.consumer], queues.get(spec.queue), self._publisher
+                spec,
+                consumer_classes[spec.consumer],
+                queues.get(spec.queue),
+                self._publisher,
+                failure_policy,
+                self._hooks,
             )
             for spec in config.consumers
         ]
 
     def run(self) -> None:
         """Returns after SIGTERM or SIGINT. Raises what no retry can mend: a refused login,
-        a declaration the broker refuses, a consumer class that cannot be created."""
+        a consumer class that cannot be created, and at the first start a declaration or a
+        subscription that the broker refuses, for then the config must be at fault. After a
+        reconnection, the broker may refuse what it took before for a while (an exclusive
+        queue still held by the lost connection, say): then the start is retried."""
         handlers = [  # kept referenced for the whole run: a collected handler stops watching
             gevent.signal_handler(signal.SIGTERM, self._on_stop_signal, signal.SIGTERM),
             gevent.signal_handler(signal.SIGINT, self._on_stop_signal, signal.SIGINT),
@@ -68,10 +82,11 @@ class Dispatcher:
             self._interruptible(self._create_instances)
             first, delays = True, backoff.delays()
             while (connection := self._connect(delays)) is not None:
+                self._hooks("after_connection_opened", connection.target)
                 try:
-                    self._interruptible(partial(self._start, connection, first))
-                except (AMQPError, topology.TopologyError) as exc:
-                    if first and isinstance(exc, topology.TopologyError):
+                    self._interruptible(partial(self._start, connection))
+                except (AMQPError, BrokerRefusal) as exc:
+                    if first and isinstance(exc, BrokerRefusal):
                         raise
                     log.warning("cannot start on %s (%s); reconnecting", connection.target, exc)
                     connection.close()
@@ -86,6 +101,7 @@ class Dispatcher:
                     break
                 lost = connection.closed.get()
                 log.warning("lost the connection to %s: %s", connection.target, lost)
+                self._hooks("after_connection_lost", connection.target, lost)
         finally:
             self._shut_down(connection)
             for handler in handlers:
@@ -96,13 +112,10 @@ class Dispatcher:
         for pool in self._pools:
             pool.create_instances()
 
-    def _start(self, connection: Connection, first: bool) -> None:
-        """Declare the topology and attach the pools. After the first start, a declaration
-        the broker refuses (say an exclusive queue still held by the lost connection) is
-        retried rather than fatal."""
+    def _start(self, connection: Connection) -> None:
         topology.declare(connection, self._config)
         for pool in self._pools:
-            pool.attach(connection, first)
+            pool.attach(connection)
         log.info("ready: %d consumer pools", len(self._pools))
 
     def _connect(self, delays: Iterator[float]) -> Connection | None:
@@ -143,6 +156,7 @@ class Dispatcher:
     def _shut_down(self, connection: Connection | None) -> None:
         """Let running consume calls finish, within the grace period, then close. "stopped" is
         logged only for a stop that was asked for: after a fatal error, the error comes last."""
+        self._hooks("before_shutdown")
         for pool in self._pools:
             pool.cancel()
         self._drain()

@@ -5,6 +5,8 @@ Distinct statuses let a supervisor stop restarting on what no restart can mend: 
 
 from __future__ import annotations
 
+from greenlet import GreenletExit
+
 EXIT_FAILURE = 1
 EXIT_CONFIG = 78  # EX_CONFIG of sysexits.h
 
@@ -21,3 +23,16 @@ class ConfigurationError(DispatcherError):
     names): restarting cannot mend it."""
 
     exit_status = EXIT_CONFIG
+
+
+class BrokerRefusal(DispatcherError):
+    """The broker refused part of the configuration: a declaration, or consuming a queue. Fatal
+    at the first start, where the YAML must be at fault; after a reconnection, retried."""
+
+    names_yaml_paths = True
+
+
+class Interrupted(GreenletExit):
+    """Thrown into a running `consume` or `shutdown` when the stop no longer waits for it: the
+    daemon's own, told apart from anything a consumer raises, and like any GreenletExit a quiet
+    end of the greenlet."""

@@ -9,7 +9,8 @@ from collections.abc import Callable
 from typing import Any
 
 from .config import Config
-from .errors import ConfigurationError
+from .errors import ConfigurationError, DispatcherError
+from .middleware import Middleware
 
 
 class LoadError(ConfigurationError):
@@ -20,6 +21,14 @@ class LoadError(ConfigurationError):
     def __init__(self, problems: list[str]) -> None:
         super().__init__("\n".join(problems))
         self.problems = problems
+
+
+class StartFailed(DispatcherError):
+    """Code named in the config failed at the start: the startup_handler raised, or a
+    middleware could not be created. Perhaps something it needs is not up yet: a restart may
+    mend it."""
+
+    names_yaml_paths = True
 
 
 def add_working_directory_to_path() -> None:
@@ -65,6 +74,38 @@ def load_consumer_classes(config: Config) -> dict[str, type]:
     if problems:
         raise LoadError(problems)
     return classes
+
+
+def load_middleware_classes(config: Config) -> list[type[Middleware]]:
+    """Every middleware class in order; a LoadError lists every one that fails."""
+    classes, problems = [], []
+    for index, spec in enumerate(config.middleware):
+        where = f"middleware[{index}]"
+        try:
+            cls = import_object(spec, where)
+        except LoadError as exc:
+            problems.extend(exc.problems)
+            continue
+        if not (isinstance(cls, type) and issubclass(cls, Middleware)):
+            problems.append(f"{where}: {spec!r} is not a subclass of amqpdispatcher.Middleware")
+        classes.append(cls)
+    if problems:
+        raise LoadError(problems)
+    return classes
+
+
+def create_middleware(config: Config) -> list[Middleware]:
+    """An instance of each middleware class, in order."""
+    middleware = []
+    classes = load_middleware_classes(config)
+    for index, (spec, cls) in enumerate(zip(config.middleware, classes, strict=True)):
+        try:
+            middleware.append(cls())
+        except KeyboardInterrupt:
+            raise
+        except BaseException as exc:
+            raise StartFailed(f"middleware[{index}]: cannot create {spec}: {exc!r}") from None
+    return middleware
 
 
 def _consumer_class(spec: str, where: str) -> type:

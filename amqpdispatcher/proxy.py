@@ -19,6 +19,10 @@ class AMQPProxy:
         self._publisher = publisher
         self.answer: str | None = None
 
+    @property
+    def delivery_tag(self) -> int:
+        return self._delivery_tag
+
     def ack(self) -> None:
         self._answer("ack")
         self._acks.ack(self._delivery_tag)

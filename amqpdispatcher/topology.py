@@ -8,15 +8,9 @@ from contextlib import contextmanager
 
 from .config import Config, QueueSpec
 from .connection import Channel, ChannelClosed, Connection
-from .errors import DispatcherError
+from .errors import BrokerRefusal
 
 log = logging.getLogger("amqp-dispatcher.topology")
-
-
-class TopologyError(DispatcherError):
-    """The broker refused part of the topology; the text names its YAML path."""
-
-    names_yaml_paths = True
 
 
 def declare(connection: Connection, config: Config) -> None:
@@ -24,7 +18,7 @@ def declare(connection: Connection, config: Config) -> None:
     The first refusal stops it: the broker closes the channel on any declare error."""
     channel = connection.channel()
     for exchange in config.exchanges:
-        with _refusal(f"{exchange.path}: exchange {exchange.name!r}"):
+        with refusal(f"{exchange.path}: exchange {exchange.name!r}"):
             channel.declare_exchange(
                 exchange.name,
                 exchange.type,
@@ -48,7 +42,7 @@ def redeclare_queue(connection: Connection, queue: QueueSpec) -> None:
 
 
 def _declare_queue(channel: Channel, queue: QueueSpec) -> None:
-    with _refusal(f"{queue.path}: queue {queue.name!r}"):
+    with refusal(f"{queue.path}: queue {queue.name!r}"):
         channel.declare_queue(
             queue.name,
             durable=queue.durable,
@@ -58,16 +52,17 @@ def _declare_queue(channel: Channel, queue: QueueSpec) -> None:
             arguments=queue.arguments,
         )
     for binding in queue.bindings:
-        with _refusal(f"{binding.path}: binding of {queue.name!r} to {binding.exchange!r}"):
+        with refusal(f"{binding.path}: binding of {queue.name!r} to {binding.exchange!r}"):
             channel.bind_queue(queue.name, binding.exchange, binding.routing_key, binding.arguments)
 
 
 @contextmanager
-def _refusal(where: str) -> Iterator[None]:
-    """Turn the broker's refusal into a TopologyError; a lost connection passes through."""
+def refusal(where: str) -> Iterator[None]:
+    """Turn the broker's refusal into a BrokerRefusal naming `where`; a lost connection passes
+    through."""
     try:
         yield
     except ChannelClosed as exc:
         if not exc.code:
             raise
-        raise TopologyError(f"{where}: {exc}") from None
+        raise BrokerRefusal(f"{where}: {exc}") from None

@@ -6,6 +6,7 @@ from conftest import BROKER, wait_for
 
 from amqpdispatcher.config import ConsumerSpec
 from amqpdispatcher.connection import connect
+from amqpdispatcher.middleware import Hooks, RequeueAndReplace
 from amqpdispatcher.pool import ConsumerPool
 from amqpdispatcher.publisher import Publisher
 
@@ -27,13 +28,13 @@ def test_an_unlimited_prefetch_backlog_waits_without_a_greenlet_each(broker):
 
     spec = ConsumerSpec("test:Gated", queue, consumer_count=3, prefetch_count=0, path="c[0]")
     publisher = Publisher([BROKER], "test-pool")
-    pool = ConsumerPool(spec, Gated, None, publisher)
+    pool = ConsumerPool(spec, Gated, None, publisher, RequeueAndReplace(), Hooks())
     pool.create_instances()
     connection = connect([BROKER], "test-pool")
     try:
-        pool.attach(connection, first=True)
-        wait_for(lambda: len(pool._backlog) == 497 or gevent.sleep(0.01), what="all delivered")
-        assert len(pool._running) == 3  # one greenlet per instance, whatever the backlog
+        pool.attach(connection)
+        wait_for(lambda: len(pool._dispatch._backlog) == 497 or gevent.sleep(0.01), what="all delivered")
+        assert len(pool._dispatch._running) == 3  # one greenlet per instance, whatever the backlog
         gate.set()
         wait_for(lambda: len(consumed) == 500 or gevent.sleep(0.01), what="all consumed")
         assert sorted(consumed) == list(range(500))

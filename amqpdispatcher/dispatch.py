@@ -1,0 +1,169 @@
+"""Handing deliveries to idle consumer instances, each call in a greenlet of its own."""
+
+from __future__ import annotations
+
+import logging
+from collections import deque
+
+import gevent
+from greenlet import greenlet
+
+from .acks import Acks
+from .config import ConsumerSpec
+from .connection import Delivery
+from .errors import Interrupted
+from .instances import Instances
+from .message import Message
+from .middleware import FailurePolicy, Hooks
+from .proxy import AMQPProxy
+from .publisher import Publisher
+
+log = logging.getLogger("amqp-dispatcher.pool")
+
+
+class Dispatch:
+    """A delivery that finds an idle instance runs in a greenlet of its own with it, so
+    consumers that yield (gevent I/O) overlap up to the pool size; one that finds none waits in
+    the backlog, and the next instance to finish takes it. So a large prefetch costs a queue
+    entry per waiting message, not a greenlet."""
+
+    def __init__(
+        self,
+        spec: ConsumerSpec,
+        instances: Instances,
+        publisher: Publisher,
+        failure_policy: FailurePolicy,
+        hooks: Hooks,
+    ) -> None:
+        self._spec = spec
+        self._instances = instances
+        self._publisher = publisher
+        self._failure_policy = failure_policy
+        self._hooks = hooks
+        self._idle: list = []  # instances with nothing to do; only while the backlog is empty
+        self._backlog: deque[tuple[Acks, Delivery]] = deque()
+        self._running: set[greenlet] = set()  # each working through deliveries with an instance
+        self._hub = gevent.get_hub()
+        self._task_name = f"{spec.consumer} on {spec.queue!r}"
+        self._stopping = False
+
+    def start(self, instances: list) -> None:
+        self._idle.extend(instances)
+
+    def stop(self) -> None:
+        """Take no more deliveries; those received but not started stay unanswered and go
+        back to the queue when their channel closes."""
+        self._stopping = True
+        self._backlog.clear()
+
+    @property
+    def busy(self) -> bool:
+        """Whether a `consume` call is still running."""
+        return bool(self._running)
+
+    def interrupt(self, why: str) -> None:
+        """Kill the running `consume` calls; their messages stay unanswered."""
+        if not self._running:
+            return
+        log.warning(
+            "%s on %r: consume still running %s; interrupted, the broker will redeliver its "
+            "message",
+            self._spec.consumer,
+            self._spec.queue,
+            why,
+        )
+        for task in list(self._running):
+            gevent.kill(task, Interrupted)
+
+    def on_delivery(self, acks: Acks, delivery: Delivery) -> None:
+        """Runs in the hub, for each delivery in order."""
+        acks.delivered(delivery.delivery_tag)
+        if self._stopping:
+            return
+        if not self._idle:
+            self._backlog.append((acks, delivery))
+            return
+        # A bare greenlet, started on the hub's next turn: the cheapest hand-off out of the
+        # hub, cheaper than gevent.spawn_raw, which also records the spawning tree.
+        task = greenlet(self._work, self._hub)
+        task.name = self._task_name  # for the blocked-loop warning
+        self._running.add(task)
+        self._hub.loop.run_callback(task.switch, self._idle.pop(), acks, delivery)
+
+    def _work(self, instance: object, acks: Acks, delivery: Delivery) -> None:
+        """Consume `delivery`, then whatever waits in the backlog, then go idle."""
+        try:
+            while True:
+                instance = self._consume(instance, acks, delivery)
+                waiting = self._next_waiting()
+                if waiting is None:
+                    break
+                acks, delivery = waiting
+            self._idle.append(instance)
+        finally:
+            self._running.discard(gevent.getcurrent())
+
+    def _next_waiting(self) -> tuple[Acks, Delivery] | None:
+        if self._backlog:
+            gevent.sleep(0)  # the hub runs between two messages, as between two greenlets
+        while self._backlog and not self._stopping:
+            acks, delivery = self._backlog.popleft()
+            if acks.channel.is_open:  # else unanswered: the broker redelivers it
+                return acks, delivery
+        return None
+
+    def _consume(self, instance: object, acks: Acks, delivery: Delivery) -> object:
+        """Consume one delivery; returns the instance to go on with: `instance`, or its
+        replacement if the failure policy replaced it. Whatever consume raises, bar the
+        daemon's own Interrupted, is a failure of that message: gevent.Timeout, SystemExit and
+        GreenletExit included."""
+        if self._stopping or not acks.channel.is_open:
+            return instance  # unanswered: the broker redelivers it
+        proxy = AMQPProxy(acks, delivery.delivery_tag, self._publisher)
+        message = Message(delivery)
+        hooks = self._hooks
+        if hooks:
+            hooks("before_consume", self._spec, instance, message)
+        try:
+            instance.consume(proxy, message)
+        except Interrupted:
+            raise
+        except BaseException as exc:
+            return self._failed(instance, proxy, message, exc)
+        if proxy.answer is None:
+            proxy.ack()
+        if hooks:
+            hooks("after_consume", self._spec, instance, message, proxy.answer, None)
+        return instance
+
+    def _failed(
+        self, instance: object, proxy: AMQPProxy, message: Message, exc: BaseException
+    ) -> object:
+        log.exception(
+            "%s raised on queue %r, delivery %d",
+            self._spec.consumer,
+            self._spec.queue,
+            proxy.delivery_tag,
+        )
+        replace = self._apply_policy(proxy, message, exc)
+        if self._hooks:
+            self._hooks("after_consume", self._spec, instance, message, proxy.answer, exc)
+        return self._instances.replace(instance, exc) if replace else instance
+
+    def _apply_policy(self, proxy: AMQPProxy, message: Message, exc: BaseException) -> bool:
+        """Whether to replace the instance. A policy that raises, or leaves the message
+        unanswered, has it rejected with requeue, and the instance replaced."""
+        policy = self._failure_policy
+        try:
+            if proxy.answer is None:
+                policy.answer(proxy, message, exc)
+            replace = policy.replaces_instance(exc)
+        except Interrupted:
+            raise
+        except BaseException:
+            log.exception("failure policy %s raised", type(policy).__name__)
+            replace = True
+        if proxy.answer is None:
+            proxy.reject()
+            replace = True
+        return replace

@@ -1,0 +1,7 @@
+"""Extension points: middleware observes the daemon's life and each consume call; the failure
+policy decides what becomes of a message whose consume raised."""
+
+from .failure import FailurePolicy, RequeueAndReplace
+from .middleware import Hooks, Middleware
+
+__all__ = ["FailurePolicy", "Hooks", "Middleware", "RequeueAndReplace"]

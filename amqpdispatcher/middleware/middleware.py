@@ -1,0 +1,88 @@
+"""The middleware base class, and the hooks that call every middleware in turn."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+import gevent
+
+from ..errors import Interrupted
+
+if TYPE_CHECKING:
+    from ..config import ConsumerSpec
+    from ..message import Message
+    from ..url import Target
+
+log = logging.getLogger("amqp-dispatcher.middleware")
+
+
+class Middleware:
+    """Subclass and override the hooks you need; each does nothing here.
+
+    The consume hooks run in the greenlet of the consume call, in the order the middleware is
+    listed (`after_consume` in that order too); the others run in the daemon's greenlets. Any
+    of them may yield to gevent, briefly: the daemon waits for them. One that raises is logged,
+    and the daemon carries on as if it had returned."""
+
+    def before_consume(self, consumer: ConsumerSpec, instance: object, message: Message) -> None:
+        """Before `instance.consume` is called with `message`."""
+
+    def after_consume(
+        self,
+        consumer: ConsumerSpec,
+        instance: object,
+        message: Message,
+        answer: str | None,
+        exception: BaseException | None,
+    ) -> None:
+        """After the call, once the message is answered: `answer` is "ack", "nack" or
+        "reject" (None if the channel closed before it could be), `exception` what consume
+        raised, if it did."""
+
+    def after_instance_replaced(
+        self, consumer: ConsumerSpec, old: object, new: object, exception: BaseException
+    ) -> None:
+        """An instance raised `exception`; `new` replaces `old`, on which shutdown was called."""
+
+    def after_connection_opened(self, target: Target) -> None:
+        """The daemon's connection to `target` is open; the topology is declared next."""
+
+    def after_connection_lost(self, target: Target, reason: Exception) -> None:
+        """The connection to `target` was lost; the daemon reconnects."""
+
+    def after_consuming_started(self, consumer: ConsumerSpec) -> None:
+        """The pool subscribed to its queue: on each connection, and after each recovery."""
+
+    def after_consuming_stopped(self, consumer: ConsumerSpec, reason: str) -> None:
+        """The pool's subscription ended: its channel closed, the broker cancelled it, or the
+        daemon is stopping."""
+
+    def before_shutdown(self) -> None:
+        """The daemon is stopping: it stops taking messages and lets running calls finish."""
+
+
+class Hooks:
+    """Calls a hook on every middleware, in order. False when there is none, so that the hot
+    path can skip building a hook's arguments: with no middleware it costs nothing."""
+
+    def __init__(self, middleware: Sequence[Middleware] = ()) -> None:
+        self.middleware = tuple(middleware)
+        self._hub = gevent.get_hub()
+
+    def __bool__(self) -> bool:
+        return bool(self.middleware)
+
+    def __call__(self, hook: str, *args: object) -> None:
+        """Call `hook`; from the hub, where nothing may block, in a greenlet of its own."""
+        if gevent.getcurrent() is self._hub:
+            gevent.spawn(self, hook, *args)
+            return
+        for each in self.middleware:
+            try:
+                getattr(each, hook)(*args)
+            except Interrupted:
+                raise
+            except BaseException:
+                log.exception("middleware %s.%s raised; carrying on", type(each).__name__, hook)
