@@ -3,14 +3,14 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 CONFIG ?= amqp-dispatcher-config.yml
 
-.PHONY: venv broker test lint format example bench bench-quick clean
+.PHONY: venv broker test lint format docs example bench bench-quick clean
 
 venv: $(BIN)/.installed
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
-	$(BIN)/pip install -q -e '.[test]'
+	$(BIN)/pip install -q -e '.[test,docs]'
 	touch $@
 
 broker:
@@ -35,6 +35,11 @@ format: venv
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
+# The pages in docs/ as HTML in docs/_build/html, all read afresh so that every link is checked;
+# any warning fails the build.
+docs: venv
+	$(BIN)/sphinx-build -E -W --keep-going -n -q -b html docs docs/_build/html
+
 # The daemon on the sample config, fed by the example publisher, then stopped with SIGTERM.
 example: venv broker
 	@$(BIN)/amqp-dispatcher --config $(CONFIG) & daemon=$$!; \
@@ -42,4 +47,4 @@ example: venv broker
 	kill -TERM $$daemon; wait $$daemon || status=$$?; exit $$status
 
 clean:
-	rm -rf $(VENV) *.egg-info .pytest_cache .ruff_cache
+	rm -rf $(VENV) *.egg-info .pytest_cache .ruff_cache docs/_build
