@@ -33,7 +33,9 @@ def test_an_unlimited_prefetch_backlog_waits_without_a_greenlet_each(broker):
     connection = connect([BROKER], "test-pool")
     try:
         pool.attach(connection)
-        wait_for(lambda: len(pool._dispatch._backlog) == 497 or gevent.sleep(0.01), what="all delivered")
+        wait_for(
+            lambda: len(pool._dispatch._backlog) == 497 or gevent.sleep(0.01), what="all delivered"
+        )
         assert len(pool._dispatch._running) == 3  # one greenlet per instance, whatever the backlog
         gate.set()
         wait_for(lambda: len(consumed) == 500 or gevent.sleep(0.01), what="all consumed")
