@@ -149,8 +149,13 @@ def test_defaults_for_null_or_omitted_keys(tmp_path, text):
 
 
 def test_sections_other_than_consumers_are_optional():
-    config = parse_config(minimal(exchanges=None, queues=None), "cfg.yaml")
-    assert (config.exchanges, config.queues) == ((), ())
+    config = parse_config(minimal(exchanges=None, queues=None, middleware=None), "cfg.yaml")
+    assert (config.exchanges, config.queues, config.middleware) == ((), (), ())
+
+
+def test_middleware_is_kept_in_order():
+    config = parse_config(minimal(middleware=["b.c:Metrics", "a:Log"]), "cfg.yaml")
+    assert config.middleware == ("b.c:Metrics", "a:Log")
 
 
 def test_default_arguments_are_not_shared():
@@ -170,6 +175,8 @@ def test_default_arguments_are_not_shared():
             minimal(startup_handler="hooks"),
             "startup_handler: expected 'module:attribute', got 'hooks'",
         ),
+        (minimal(middleware="m:M"), "middleware: expected a list, got 'm:M'"),
+        (minimal(middleware=["m:M", "m"]), "middleware[1]: expected 'module:attribute', got 'm'"),
         (
             {"consumers": [{"consumer": "m:C", "queue": "q", "prefech_count": 2}]},
             "consumers[0].prefech_count: unknown key (did you mean 'prefetch_count'?)",

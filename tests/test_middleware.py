@@ -1,0 +1,136 @@
+"""Middleware named in the YAML, run by the daemon against the real broker: every hook at its
+moment, with its arguments; a hook that raises costs nothing but a log line; a middleware
+that cannot be loaded or created stops the start."""
+
+import pytest
+from conftest import close_connection, consumer_config, daemon_connection, wait_for
+from test_cli import assert_clean_failure
+from test_daemon import started
+
+from amqpdispatcher.errors import EXIT_FAILURE
+
+DEAD_URL = "amqp://guest:guest@127.0.0.1:1/"
+
+
+def with_middleware(config: dict, *classes: str) -> dict:
+    return {"middleware": list(classes), **config}
+
+
+def hooks(daemon, name: str | None = None) -> list[dict]:
+    return [r for r in daemon.records("hook") if name is None or r["hook"] == name]
+
+
+def test_every_hook_is_called_at_its_moment(broker, daemon_factory):
+    queue = broker.queue_name()
+    config = with_middleware(consumer_config(queue), "middlewares:Recording")
+    daemon = started(daemon_factory, config)
+    wait_for(lambda: hooks(daemon, "after_consuming_started"), what="consuming started")
+    broker.publish(queue, {"id": 1})
+    broker.publish(queue, {"id": 2, "do": ["nack-drop"]})
+    broker.publish(queue, {"id": 3, "do": ["raise-once"]})
+    wait_for(lambda: len(hooks(daemon, "after_consume")) == 4, what="four consume calls")
+    assert daemon.stop() == 0
+
+    consumed = [(r["id"], r["answer"], r["exception"]) for r in hooks(daemon, "after_consume")]
+    assert consumed == [
+        (1, "ack", None),
+        (2, "nack", None),
+        (3, "reject", "RuntimeError"),  # the failure policy: rejected with requeue
+        (3, "ack", None),  # the redelivery, to the new instance
+    ]
+    assert [r["id"] for r in hooks(daemon, "before_consume")] == [1, 2, 3, 3]
+    (replaced,) = hooks(daemon, "after_instance_replaced")
+    assert (replaced["old"], replaced["new"], replaced["exception"]) == (1, 2, "RuntimeError")
+    names = [r["hook"] for r in hooks(daemon) if "consume" not in r["hook"]]
+    assert names[:2] == ["after_connection_opened", "after_consuming_started"]
+    assert names[-3:] == ["after_instance_replaced", "before_shutdown", "after_consuming_stopped"]
+    assert hooks(daemon, "after_consuming_stopped")[0]["reason"] == "the daemon is stopping"
+
+
+def test_a_lost_connection_is_told_and_consuming_starts_again(broker, daemon_factory):
+    queue = broker.queue_name()
+    config = with_middleware(consumer_config(queue), "middlewares:Recording")
+    daemon = started(daemon_factory, config)
+    close_connection(daemon_connection(daemon)[0])
+    wait_for(lambda: daemon.log().count("ready:") == 2, what="reconnection")
+    wait_for(lambda: len(hooks(daemon, "after_consuming_started")) == 2, what="consuming again")
+    assert daemon.stop() == 0
+    names = [r["hook"] for r in hooks(daemon)]
+    assert names[:2] == ["after_connection_opened", "after_consuming_started"]
+    # Told in either order: the channel closes with the connection.
+    assert set(names[2:4]) == {"after_consuming_stopped", "after_connection_lost"}
+    assert names[4:] == [
+        "after_connection_opened",
+        "after_consuming_started",
+        "before_shutdown",
+        "after_consuming_stopped",
+    ]
+
+
+def test_a_channel_closed_by_the_broker_stops_and_starts_consuming(broker, daemon_factory):
+    queue = broker.queue_name()
+    config = with_middleware(consumer_config(queue), "middlewares:Recording")
+    daemon = started(daemon_factory, config)
+    broker.publish(queue, {"id": "bug", "do": ["bad-ack-once"]})
+    wait_for(lambda: len(hooks(daemon, "after_consuming_started")) == 2, what="consuming again")
+    assert daemon.stop() == 0
+    stopped = hooks(daemon, "after_consuming_stopped")
+    assert "PRECONDITION_FAILED - unknown delivery tag" in stopped[0]["reason"]
+    assert hooks(daemon, "after_connection_lost") == []
+
+
+def test_hooks_that_raise_are_logged_and_lose_nothing(broker, daemon_factory):
+    queue = broker.queue_name()
+    config = with_middleware(
+        consumer_config(queue), "middlewares:Raising", "middlewares:Recording"
+    )
+    daemon = started(daemon_factory, config)
+    broker.publish(queue, {"id": 1})
+    broker.publish(queue, {"id": 2, "do": ["raise-once"]})
+    wait_for(lambda: len(daemon.records("done")) == 2, what="both consumed")
+    assert daemon.stop() == 0
+    log = daemon.log()
+    for hook in ("before_consume", "after_consume", "after_instance_replaced", "before_shutdown"):
+        assert f"middleware Raising.{hook} raised; carrying on" in log
+    # The middleware after it is still called, and every message is answered.
+    assert [r["id"] for r in hooks(daemon, "after_consume")] == [1, 2, 2]
+    assert broker.messages(queue) == 0
+
+
+@pytest.mark.parametrize(
+    ("middleware", "problem"),
+    [
+        ("nowhere:Recorder", "middleware[0]: cannot import 'nowhere'"),
+        ("middlewares:Missing", "middleware[0]: 'middlewares' has no attribute 'Missing'"),
+        (
+            "middlewares:NotMiddleware",
+            "middleware[0]: 'middlewares:NotMiddleware' is not a subclass of "
+            "amqpdispatcher.Middleware",
+        ),
+    ],
+)
+@pytest.mark.parametrize("mode", [("--validate",), ()])
+def test_middleware_that_cannot_be_loaded_stops_the_start(daemon_factory, middleware, problem, mode):
+    daemon = daemon_factory(
+        with_middleware(consumer_config("jobs"), middleware), RABBITMQ_URL=DEAD_URL
+    )
+    assert_clean_failure(daemon.run(*mode), f"{daemon.config_path}: {problem}")
+
+
+def test_validate_accepts_middleware(daemon_factory):
+    config = with_middleware(consumer_config("jobs"), "middlewares:Recording")
+    result = daemon_factory(config, RABBITMQ_URL=DEAD_URL).run("--validate")
+    assert result.returncode == 0, result.stdout
+
+
+def test_middleware_that_cannot_be_created_stops_the_start(daemon_factory):
+    daemon = daemon_factory(
+        with_middleware(consumer_config("jobs"), "middlewares:FailsToStart"),
+        RABBITMQ_URL=DEAD_URL,
+    )
+    assert_clean_failure(
+        daemon.run(),
+        f"{daemon.config_path}: middleware[0]: cannot create middlewares:FailsToStart: "
+        "ConnectionError('metrics endpoint down')",
+        status=EXIT_FAILURE,
+    )
