@@ -1,6 +1,6 @@
 """amqp-dispatcher: a daemon that runs Python consumer classes against RabbitMQ."""
 
-from .connection import PublishError
 from .proxy import AlreadyAnswered
+from .transport import PublishError
 
 __all__ = ["AlreadyAnswered", "PublishError"]

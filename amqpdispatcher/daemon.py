@@ -16,9 +16,9 @@ from greenlet import GreenletExit
 
 from . import backoff, topology
 from .config import Config
-from .connection import AMQPError, Connection, ConnectionFailed, connect, connection_name
 from .pool import ConsumerPool, Interrupted
 from .publisher import Publisher
+from .transport import AMQPError, Connection, ConnectionFailed, connect, connection_name
 from .url import Target, shuffled
 
 log = logging.getLogger("amqp-dispatcher")

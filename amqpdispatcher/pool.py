@@ -12,11 +12,11 @@ from greenlet import GreenletExit, greenlet
 from . import backoff, topology
 from .acks import Acks
 from .config import ConsumerSpec, QueueSpec
-from .connection import AMQPError, Channel, ChannelClosed, Connection, Delivery
 from .errors import DispatcherError
 from .message import Message
 from .proxy import AMQPProxy
 from .publisher import Publisher
+from .transport import AMQPError, Channel, ChannelClosed, Connection, Delivery
 
 log = logging.getLogger("amqp-dispatcher.pool")
 
