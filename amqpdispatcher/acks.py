@@ -17,7 +17,7 @@ from collections import deque
 
 import gevent
 
-from .connection import AMQPError, Channel
+from .transport import AMQPError, Channel
 
 log = logging.getLogger("amqp-dispatcher.pool")
 

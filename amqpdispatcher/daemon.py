@@ -16,11 +16,11 @@ from greenlet import GreenletExit
 
 from . import backoff, topology
 from .config import Config
-from .connection import AMQPError, Connection, ConnectionFailed, connect, connection_name
 from .errors import BrokerRefusal, Interrupted
 from .middleware import FailurePolicy, Hooks, Middleware, RequeueAndReplace
 from .pool import ConsumerPool
 from .publisher import Publisher
+from .transport import AMQPError, Connection, ConnectionFailed, connect, connection_name
 from .url import Target, shuffled
 
 log = logging.getLogger("amqp-dispatcher")

@@ -10,13 +10,13 @@ from greenlet import greenlet
 
 from .acks import Acks
 from .config import ConsumerSpec
-from .connection import Delivery
 from .errors import Interrupted
 from .instances import Instances
 from .message import Message
 from .middleware import FailurePolicy, Hooks
 from .proxy import AMQPProxy
 from .publisher import Publisher
+from .transport import Delivery
 
 log = logging.getLogger("amqp-dispatcher.pool")
 

@@ -5,12 +5,12 @@ from __future__ import annotations
 import gevent
 
 from .config import ConsumerSpec, QueueSpec
-from .connection import Connection
 from .dispatch import Dispatch
 from .instances import Instances
 from .middleware import FailurePolicy, Hooks
 from .publisher import Publisher
 from .subscription import Subscription
+from .transport import Connection
 
 
 class ConsumerPool:

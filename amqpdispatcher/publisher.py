@@ -6,7 +6,7 @@ import logging
 
 import gevent.lock
 
-from .connection import (
+from .transport import (
     AMQPError,
     Channel,
     ChannelClosed,

@@ -12,9 +12,9 @@ import gevent
 from . import backoff, topology
 from .acks import Acks
 from .config import ConsumerSpec, QueueSpec
-from .connection import AMQPError, Channel, Connection, Delivery
 from .errors import BrokerRefusal
 from .middleware import Hooks
+from .transport import AMQPError, Channel, Connection, Delivery
 
 log = logging.getLogger("amqp-dispatcher.pool")
 

@@ -7,8 +7,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 from .config import Config, QueueSpec
-from .connection import Channel, ChannelClosed, Connection
 from .errors import BrokerRefusal
+from .transport import Channel, ChannelClosed, Connection
 
 log = logging.getLogger("amqp-dispatcher.topology")
 

@@ -8,7 +8,7 @@ import gevent
 from conftest import BROKER, wait_for
 
 from amqpdispatcher.acks import COMPACT_SLACK, Acks
-from amqpdispatcher.connection import connect
+from amqpdispatcher.transport import connect
 
 
 def test_acks_are_coalesced_but_never_past_a_delivery_in_flight(broker):

@@ -81,9 +81,7 @@ def test_a_channel_closed_by_the_broker_stops_and_starts_consuming(broker, daemo
 
 def test_hooks_that_raise_are_logged_and_lose_nothing(broker, daemon_factory):
     queue = broker.queue_name()
-    config = with_middleware(
-        consumer_config(queue), "middlewares:Raising", "middlewares:Recording"
-    )
+    config = with_middleware(consumer_config(queue), "middlewares:Raising", "middlewares:Recording")
     daemon = started(daemon_factory, config)
     broker.publish(queue, {"id": 1})
     broker.publish(queue, {"id": 2, "do": ["raise-once"]})
@@ -110,7 +108,9 @@ def test_hooks_that_raise_are_logged_and_lose_nothing(broker, daemon_factory):
     ],
 )
 @pytest.mark.parametrize("mode", [("--validate",), ()])
-def test_middleware_that_cannot_be_loaded_stops_the_start(daemon_factory, middleware, problem, mode):
+def test_middleware_that_cannot_be_loaded_stops_the_start(
+    daemon_factory, middleware, problem, mode
+):
     daemon = daemon_factory(
         with_middleware(consumer_config("jobs"), middleware), RABBITMQ_URL=DEAD_URL
     )

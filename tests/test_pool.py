@@ -5,10 +5,10 @@ import gevent.event
 from conftest import BROKER, wait_for
 
 from amqpdispatcher.config import ConsumerSpec
-from amqpdispatcher.connection import connect
 from amqpdispatcher.middleware import Hooks, RequeueAndReplace
 from amqpdispatcher.pool import ConsumerPool
 from amqpdispatcher.publisher import Publisher
+from amqpdispatcher.transport import connect
 
 
 def test_an_unlimited_prefetch_backlog_waits_without_a_greenlet_each(broker):

@@ -7,8 +7,8 @@ import pika
 import pytest
 from conftest import BROKER, free_port, wait_for
 
-from amqpdispatcher.connection import PublishError
 from amqpdispatcher.publisher import Publisher
+from amqpdispatcher.transport import PublishError
 from amqpdispatcher.url import parse_url
 
 DEADLINE = 20.0  # generous: only there to fail rather than hang

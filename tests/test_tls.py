@@ -11,7 +11,7 @@ import trustme
 from conftest import BROKER
 from proxy import Proxy
 
-from amqpdispatcher.connection import ConnectionFailed, Refused, connect
+from amqpdispatcher.transport import ConnectionFailed, Refused, connect
 from amqpdispatcher.url import TLS
 
 EOF_TEXT = "TLS handshake failed: UNEXPECTED_EOF_WHILE_READING"

@@ -1,0 +1,28 @@
+"""The transport: every pika call of the daemon lives in this package, and nothing outside it
+imports pika.
+
+pika's GeventConnection runs its callbacks in gevent's hub greenlet, where nothing may block.
+Callbacks here only set results and hand deliveries on; the blocking wrappers (`Channel._rpc`)
+are for ordinary greenlets, which wait on those results while the hub runs the I/O.
+"""
+
+from .channel import Channel
+from .connection import Connection, connect, connection_name
+from .delivery import Delivery
+from .errors import AMQPError, ChannelClosed, ConnectionFailed, PublishError, Refused
+from .outgoing import Outgoing, outgoing
+
+__all__ = [
+    "AMQPError",
+    "Channel",
+    "ChannelClosed",
+    "Connection",
+    "ConnectionFailed",
+    "Delivery",
+    "Outgoing",
+    "PublishError",
+    "Refused",
+    "connect",
+    "connection_name",
+    "outgoing",
+]

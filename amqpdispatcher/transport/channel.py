@@ -1,0 +1,154 @@
+"""A channel, its calls made blocking for greenlets."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import gevent.event
+import pika
+import pika.exceptions
+
+from .confirms import Confirms
+from .delivery import Delivery
+from .errors import ChannelClosed
+from .failures import describe
+from .outgoing import Outgoing
+
+HEADER_FRAME_OVERHEAD = 20  # frame header and end, class id, weight and body size
+
+
+class Channel:
+    def __init__(self, pika_channel: pika.channel.Channel) -> None:
+        self._pika = pika_channel
+        self._waiting: set[gevent.event.AsyncResult] = set()
+        self.closed: gevent.event.AsyncResult = gevent.event.AsyncResult()
+        self._confirms: Confirms | None = None
+        self._on_cancelled: Callable[[], None] = lambda: None
+        self._max_properties_size = pika_channel.connection.params.frame_max - HEADER_FRAME_OVERHEAD
+        pika_channel.add_on_close_callback(self._on_close)
+        pika_channel.add_on_cancel_callback(lambda _frame: self._on_cancelled())
+
+    @property
+    def is_open(self) -> bool:
+        return not self.closed.ready()
+
+    def enable_confirms(self) -> None:
+        """Publisher confirms: from now on `publish` returns a result the broker settles."""
+        self._confirms = Confirms()
+        self._pika.add_on_return_callback(self._confirms.on_return)
+        self._rpc(self._pika.confirm_delivery, ack_nack_callback=self._confirms.on_confirm)
+
+    def declare_exchange(self, name: str, exchange_type: str, **flags) -> None:
+        self._rpc(self._pika.exchange_declare, exchange=name, exchange_type=exchange_type, **flags)
+
+    def declare_queue(self, name: str, **flags) -> None:
+        self._rpc(self._pika.queue_declare, queue=name, **flags)
+
+    def bind_queue(self, queue: str, exchange: str, routing_key: str, arguments: dict) -> None:
+        self._rpc(
+            self._pika.queue_bind,
+            queue=queue,
+            exchange=exchange,
+            routing_key=routing_key,
+            arguments=arguments,
+        )
+
+    def qos(self, prefetch_count: int) -> None:
+        self._rpc(self._pika.basic_qos, prefetch_count=prefetch_count)
+
+    def consume(
+        self,
+        queue: str,
+        on_delivery: Callable[[Delivery], None],
+        on_cancelled: Callable[[], None],
+    ) -> str:
+        """Subscribe; both callbacks run in the hub and must not block."""
+
+        def deliver(_channel, method, properties, body: bytes) -> None:
+            on_delivery(Delivery(method, properties, body))
+
+        self._on_cancelled = on_cancelled
+        frame = self._rpc(self._pika.basic_consume, queue=queue, on_message_callback=deliver)
+        return frame.method.consumer_tag
+
+    def cancel(self, consumer_tag: str) -> None:
+        """Cancel a subscription without waiting for the broker's reply, which a dead network
+        would never send. pika requeues what still arrives for it."""
+        if consumer_tag in self._pika.consumer_tags:
+            self._call(self._pika.basic_cancel, consumer_tag=consumer_tag)
+
+    def ack(self, delivery_tag: int, multiple: bool = False) -> None:
+        self._call(self._pika.basic_ack, delivery_tag=delivery_tag, multiple=multiple)
+
+    def nack(self, delivery_tag: int, requeue: bool) -> None:
+        self._call(self._pika.basic_nack, delivery_tag=delivery_tag, requeue=requeue)
+
+    def reject(self, delivery_tag: int, requeue: bool) -> None:
+        self._call(self._pika.basic_reject, delivery_tag=delivery_tag, requeue=requeue)
+
+    def publish(self, message: Outgoing) -> gevent.event.AsyncResult | None:
+        """Send a message. In confirm mode, the result is settled when the broker confirms it,
+        or fails: with PublishError if the broker nacks or returns it, with ChannelClosed if the
+        channel closes first. Call from a greenlet, since a mandatory publish waits for the one
+        before it."""
+        if message.properties_size > self._max_properties_size:
+            raise ValueError(
+                f"headers: too large: the properties take {message.properties_size} bytes, "
+                f"the connection's frame size allows {self._max_properties_size}"
+            )
+        serialised = self._confirms is not None and message.mandatory
+        if serialised:
+            self._confirms.mandatory.acquire()
+        try:
+            self._call(
+                self._pika.basic_publish,
+                exchange=message.exchange,
+                routing_key=message.routing_key,
+                body=message.body,
+                properties=message.properties,
+                mandatory=message.mandatory,
+            )
+        except BaseException:
+            if serialised:  # the next mandatory publish must not wait for this one forever
+                self._confirms.mandatory.release()
+            raise
+        return None if self._confirms is None else self._confirms.sent(message.mandatory)
+
+    def close(self) -> None:
+        if self._pika.is_open:
+            self._pika.close()
+        self.closed.wait()
+
+    def wait(self, result: gevent.event.AsyncResult):
+        """Block this greenlet on `result`, failing with ChannelClosed if the channel closes."""
+        if self.closed.ready():
+            raise self.closed.get()
+        self._waiting.add(result)
+        try:
+            return result.get()
+        finally:
+            self._waiting.discard(result)
+
+    def _rpc(self, method: Callable, **kwargs):
+        result = gevent.event.AsyncResult()
+        self._call(method, callback=result.set, **kwargs)
+        return self.wait(result)
+
+    def _call(self, method: Callable, **kwargs):
+        try:
+            return method(**kwargs)
+        except pika.exceptions.ChannelWrongStateError:
+            raise self.closed.get() if self.closed.ready() else ChannelClosed(0, "closed") from None
+
+    def _on_close(self, _channel, reason: BaseException) -> None:
+        if isinstance(reason, pika.exceptions.ChannelClosedByBroker):
+            error = ChannelClosed(reason.reply_code, reason.reply_text)
+        elif isinstance(reason, pika.exceptions.ChannelClosedByClient):
+            error = ChannelClosed(0, reason.reply_text)
+        else:
+            error = ChannelClosed(0, describe(reason))
+        self.closed.set(error)
+        for result in list(self._waiting):
+            result.set_exception(error)
+        if self._confirms is not None:
+            self._confirms.fail_all(error)

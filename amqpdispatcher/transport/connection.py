@@ -1,0 +1,99 @@
+"""A connection to one broker, opened on the first of several targets that answers."""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import ssl
+import uuid
+from collections.abc import Iterable
+
+import gevent.event
+import pika.exceptions
+from pika.adapters.gevent_connection import GeventConnection
+
+from ..url import Target
+from .channel import Channel
+from .errors import ConnectionFailed, Refused
+from .failures import describe, open_error
+from .parameters import connection_parameters
+from .pika_internals import guard_transport_setup, tune_transport
+
+log = logging.getLogger("amqp-dispatcher.connection")
+
+CLOSE_TIMEOUT = 3.0
+
+guard_transport_setup()
+
+
+def connection_name() -> str:
+    """HOSTNAME-PID-RANDOM: tells operators, in the management UI, where a connection comes from."""
+    return f"{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:8]}"
+
+
+def connect(targets: Iterable[Target], name: str) -> Connection:
+    """Open a connection to the first target that answers, logging each one that does not."""
+    failures = []
+    for target in targets:
+        try:
+            return Connection.open(target, name)
+        except ConnectionFailed as exc:
+            log.warning("cannot connect to %s: %s", target, exc)
+            failures.append(f"{target}: {exc}")
+    raise ConnectionFailed("no broker reachable (" + "; ".join(failures) + ")")
+
+
+class Connection:
+    def __init__(self, target: Target) -> None:
+        self.target = target
+        self.closed: gevent.event.AsyncResult = gevent.event.AsyncResult()
+        self._pika: GeventConnection | None = None
+
+    @classmethod
+    def open(cls, target: Target, name: str) -> Connection:
+        connection = cls(target)
+        opened = gevent.event.AsyncResult()
+        try:
+            parameters = connection_parameters(target, name)
+        except (ssl.SSLError, OSError) as exc:
+            raise Refused(f"TLS settings of RABBITMQ_URL: {exc}") from None
+        connection._pika = GeventConnection(
+            parameters,
+            on_open_callback=opened.set,
+            on_open_error_callback=lambda _conn, exc: opened.set_exception(open_error(exc)),
+            on_close_callback=connection._on_close,
+        )
+        opened.get()
+        tune_transport(connection._pika)
+        log.info("connected to %s as %s", target, name)
+        return connection
+
+    @property
+    def is_open(self) -> bool:
+        return not self.closed.ready()
+
+    def channel(self) -> Channel:
+        opened = gevent.event.AsyncResult()
+        try:
+            pika_channel = self._pika.channel(on_open_callback=opened.set)
+        except pika.exceptions.AMQPError as exc:
+            raise ConnectionFailed(describe(exc)) from None
+        channel = Channel(pika_channel)
+        channel.wait(opened)
+        return channel
+
+    def close(self, timeout: float = CLOSE_TIMEOUT) -> None:
+        """Close and wait for the broker's close-ok, unless it does not come in time (a dead
+        network): then give up on it."""
+        if not self.closed.ready() and not self._pika.is_closing:
+            self._pika.close()
+        self.closed.wait(timeout)
+        if not self.closed.ready():
+            log.warning("no reply to closing the connection to %s; leaving it", self.target)
+
+    def _on_close(self, _conn: GeventConnection, reason: BaseException) -> None:
+        if isinstance(reason, pika.exceptions.ConnectionClosedByClient):
+            self.closed.set(None)
+        else:
+            self.closed.set(ConnectionFailed(describe(reason)))

@@ -1,0 +1,66 @@
+"""A message as the broker delivered it."""
+
+from __future__ import annotations
+
+import pika
+
+PROPERTY_NAMES = (
+    "content_type",
+    "content_encoding",
+    "headers",
+    "delivery_mode",
+    "priority",
+    "correlation_id",
+    "reply_to",
+    "expiration",
+    "message_id",
+    "timestamp",
+    "type",
+    "user_id",
+    "app_id",
+    "cluster_id",
+)
+
+
+class Delivery:
+    """One message as the broker delivered it. pika's objects stay inside; the properties
+    become a dict only when asked for, which most consumers never do."""
+
+    __slots__ = ("body", "_method", "_raw_properties", "_properties")
+
+    def __init__(self, method: pika.spec.Basic.Deliver, properties, body: bytes) -> None:
+        self.body = body
+        self._method = method
+        self._raw_properties = properties
+        self._properties: dict | None = None
+
+    @property
+    def delivery_tag(self) -> int:
+        return self._method.delivery_tag
+
+    @property
+    def redelivered(self) -> bool:
+        return self._method.redelivered
+
+    @property
+    def exchange(self) -> str:
+        return self._method.exchange
+
+    @property
+    def routing_key(self) -> str:
+        return self._method.routing_key
+
+    @property
+    def consumer_tag(self) -> str:
+        return self._method.consumer_tag
+
+    @property
+    def properties(self) -> dict:
+        if self._properties is None:
+            self._properties = _properties_dict(self._raw_properties)
+        return self._properties
+
+
+def _properties_dict(properties: pika.BasicProperties) -> dict:
+    values = {name: getattr(properties, name) for name in PROPERTY_NAMES}
+    return {name: value for name, value in values.items() if value is not None}

@@ -1,0 +1,33 @@
+"""The transport's errors: what a connection, a channel or a publish can fail with."""
+
+from __future__ import annotations
+
+from ..errors import DispatcherError
+
+
+class AMQPError(DispatcherError):
+    """Base of the transport's errors; the text is meant for a log line."""
+
+
+class ConnectionFailed(AMQPError):
+    """A broker could not be reached, or the connection to it was lost."""
+
+
+class Refused(AMQPError):
+    """Retrying will not help: the broker refused the credentials or the vhost, its TLS
+    certificate does not verify, or the TLS files cannot be used."""
+
+
+class PublishError(AMQPError):
+    """The broker did not take a published message: it nacked it, it could not route it
+    (mandatory), or the channel or connection closed before the broker confirmed it."""
+
+
+class ChannelClosed(AMQPError):
+    """The channel is closed. `code` and `text` are the broker's reply when the broker closed
+    it for an error; code 0 means that it was closed by the client or with its connection."""
+
+    def __init__(self, code: int, text: str) -> None:
+        super().__init__(f"{text} ({code})" if code else text)
+        self.code = code
+        self.text = text

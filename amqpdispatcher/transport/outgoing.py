@@ -1,0 +1,160 @@
+"""A message to publish, checked before anything is sent: a property the broker refuses would
+close the channel."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from datetime import datetime
+from decimal import Decimal
+from functools import partial
+from typing import NamedTuple
+
+import pika
+import pika.data
+
+from ..excerpt import excerpt
+from .delivery import PROPERTY_NAMES
+
+MAX_SHORTSTR = 255  # bytes, AMQP's limit for names and most properties
+MAX_EXPIRATION = 315_360_000_000  # ten years in milliseconds, RabbitMQ's limit
+
+_PROPERTY_SET = frozenset(PROPERTY_NAMES)
+
+
+class Outgoing(NamedTuple):
+    """A message checked against what AMQP carries and the broker accepts, ready to publish,
+    and to publish again. `properties_size` is the encoded size of properties with headers; 0
+    for those without, which fit the smallest frame AMQP allows."""
+
+    exchange: str
+    routing_key: str
+    body: bytes
+    properties: pika.BasicProperties
+    mandatory: bool
+    properties_size: int
+
+
+def outgoing(
+    exchange: str,
+    routing_key: str,
+    body: bytes | str,
+    properties: dict,
+    mandatory: bool = False,
+) -> Outgoing:
+    """Check a message before anything is sent: a property the broker refuses would close the
+    channel. Raises TypeError or ValueError naming the argument or property at fault. A str
+    body is encoded as UTF-8."""
+    _check_shortstr("exchange", exchange)
+    _check_shortstr("routing_key", routing_key)
+    basic = _basic_properties(properties) if properties else _NO_PROPERTIES
+    return Outgoing(exchange, routing_key, _body(body), basic, mandatory, _properties_size(basic))
+
+
+def _check_shortstr(name: str, value, expected: str = "a str") -> bytes:
+    if isinstance(value, bytes):
+        encoded = value
+    elif isinstance(value, str):
+        encoded = _utf8(name, value)
+    else:
+        raise TypeError(f"{name}: expected {expected}, got {excerpt(value)}")
+    if len(encoded) > MAX_SHORTSTR:
+        raise ValueError(f"{name}: at most {MAX_SHORTSTR} bytes, got {len(encoded)}")
+    return encoded
+
+
+def _check_expiration(name: str, value) -> None:
+    expected = "a str of digits (milliseconds)"
+    digits = _check_shortstr(name, value, expected)
+    if not digits.isdigit() or int(digits) > MAX_EXPIRATION:
+        raise ValueError(
+            f"{name}: expected {expected} up to {MAX_EXPIRATION}, got {excerpt(value)}"
+        )
+
+
+def _check_int(low: int, high: int, expected: str, name: str, value) -> None:
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise TypeError(f"{name}: expected {expected}, got {excerpt(value)}")
+    if not low <= value <= high:
+        raise ValueError(f"{name}: expected {expected}, got {excerpt(value)}")
+
+
+def _int_in(low: int, high: int, expected: str | None = None) -> Callable:
+    return partial(_check_int, low, high, expected or f"an int from {low} to {high}")
+
+
+def _check_headers(name: str, value) -> None:
+    """The type only: the content is checked as it is encoded, by `_properties_size`."""
+    if not isinstance(value, Mapping):
+        raise TypeError(f"{name}: expected a dict, got {excerpt(value)}")
+
+
+_PROPERTY_CHECKS: dict[str, Callable[[str, object], None]] = {
+    **{name: _check_shortstr for name in PROPERTY_NAMES},
+    "headers": _check_headers,
+    "delivery_mode": _int_in(1, 2, "1 (transient) or 2 (persistent)"),
+    "priority": _int_in(0, 255),
+    "expiration": _check_expiration,
+    "timestamp": _int_in(0, 2**64 - 1),
+}
+_NO_PROPERTIES = pika.BasicProperties()  # shared: pika only reads the properties it sends
+_FIELD_TYPES = (str, bytes, bool, int, Decimal, datetime, type(None))
+
+
+def _basic_properties(properties: dict) -> pika.BasicProperties:
+    unknown = properties.keys() - _PROPERTY_SET
+    if unknown:
+        raise TypeError(f"unknown message properties: {', '.join(sorted(unknown))}")
+    for name, value in properties.items():
+        if value is not None:
+            _PROPERTY_CHECKS[name](name, value)
+    return pika.BasicProperties(**properties)
+
+
+def _properties_size(properties: pika.BasicProperties) -> int:
+    if properties.headers is None:
+        return 0
+    try:
+        return sum(map(len, properties.encode()))
+    except Exception as exc:
+        _check_table("headers", properties.headers)
+        raise ValueError(f"headers: cannot be encoded: {type(exc).__name__}") from None
+
+
+def _check_table(where: str, table: Mapping) -> None:
+    """Find what in a table AMQP cannot carry, to name it."""
+    for key, value in table.items():
+        _check_shortstr(f"{where}: key", key)
+        _check_field(f"{where}[{excerpt(key)}]", value)
+
+
+def _check_field(where: str, value) -> None:
+    if isinstance(value, dict):
+        _check_table(where, value)
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            _check_field(f"{where}[{index}]", item)
+    elif not isinstance(value, _FIELD_TYPES):
+        raise TypeError(
+            f"{where}: AMQP headers cannot carry {type(value).__name__} values, only str, bytes, "
+            "bool, int, Decimal, datetime, None, and lists and dicts of them"
+        )
+    else:
+        try:
+            pika.data.encode_value([], value)
+        except Exception:
+            raise ValueError(f"{where}: out of AMQP's range: {excerpt(value)}") from None
+
+
+def _body(body) -> bytes:
+    if isinstance(body, bytes):
+        return body
+    if isinstance(body, str):
+        return _utf8("body", body)
+    raise TypeError(f"body: expected bytes or str, got {excerpt(body)}")
+
+
+def _utf8(name: str, value: str) -> bytes:
+    try:
+        return value.encode()
+    except UnicodeEncodeError:
+        raise ValueError(f"{name}: not encodable as UTF-8: {excerpt(value)}") from None
