@@ -36,7 +36,7 @@ def _on_event(event: object) -> None:
         culprit = getattr(event.greenlet, "name", None) or repr(event.greenlet)
         log.warning(
             "the event loop was blocked for more than %.1fs by %s: consume must not hog the CPU "
-            "or block without yielding to gevent (see README: Concurrency)\n%s",
+            "or block without yielding to gevent (see docs/consumers.rst: Concurrency)\n%s",
             event.blocking_time,
             culprit,
             "\n".join(_blocked_stack(event.info)),

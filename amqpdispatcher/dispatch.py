@@ -40,6 +40,7 @@ class Dispatch:
         self._publisher = publisher
         self._failure_policy = failure_policy
         self._hooks = hooks
+        self._hooked = bool(hooks)  # read once per message: with no middleware, skip the hooks
         self._idle: list = []  # instances with nothing to do; only while the backlog is empty
         self._backlog: deque[tuple[Acks, Delivery]] = deque()
         self._running: set[greenlet] = set()  # each working through deliveries with an instance
@@ -106,11 +107,7 @@ class Dispatch:
     def _next_waiting(self) -> tuple[Acks, Delivery] | None:
         if self._backlog:
             gevent.sleep(0)  # the hub runs between two messages, as between two greenlets
-        while self._backlog and not self._stopping:
-            acks, delivery = self._backlog.popleft()
-            if acks.channel.is_open:  # else unanswered: the broker redelivers it
-                return acks, delivery
-        return None
+        return self._backlog.popleft() if self._backlog else None
 
     def _consume(self, instance: object, acks: Acks, delivery: Delivery) -> object:
         """Consume one delivery; returns the instance to go on with: `instance`, or its
@@ -121,9 +118,9 @@ class Dispatch:
             return instance  # unanswered: the broker redelivers it
         proxy = AMQPProxy(acks, delivery.delivery_tag, self._publisher)
         message = Message(delivery)
-        hooks = self._hooks
-        if hooks:
-            hooks("before_consume", self._spec, instance, message)
+        hooked = self._hooked
+        if hooked:
+            self._hooks("before_consume", self._spec, instance, message)
         try:
             instance.consume(proxy, message)
         except Interrupted:
@@ -132,8 +129,8 @@ class Dispatch:
             return self._failed(instance, proxy, message, exc)
         if proxy.answer is None:
             proxy.ack()
-        if hooks:
-            hooks("after_consume", self._spec, instance, message, proxy.answer, None)
+        if hooked:
+            self._hooks("after_consume", self._spec, instance, message, proxy.answer, None)
         return instance
 
     def _failed(
@@ -146,7 +143,7 @@ class Dispatch:
             proxy.delivery_tag,
         )
         replace = self._apply_policy(proxy, message, exc)
-        if self._hooks:
+        if self._hooked:
             self._hooks("after_consume", self._spec, instance, message, proxy.answer, exc)
         return self._instances.replace(instance, exc) if replace else instance
 

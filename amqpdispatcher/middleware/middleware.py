@@ -38,8 +38,7 @@ class Middleware:
         exception: BaseException | None,
     ) -> None:
         """After the call, once the message is answered: `answer` is "ack", "nack" or
-        "reject" (None if the channel closed before it could be), `exception` what consume
-        raised, if it did."""
+        "reject", `exception` what consume raised, if it did."""
 
     def after_instance_replaced(
         self, consumer: ConsumerSpec, old: object, new: object, exception: BaseException
