@@ -3,7 +3,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 CONFIG ?= amqp-dispatcher-config.yml
 
-.PHONY: venv broker test lint format docs example bench bench-quick clean
+.PHONY: venv broker test test-unit lint format docs example bench bench-quick clean
 
 venv: $(BIN)/.installed
 
@@ -19,6 +19,10 @@ broker:
 test: venv broker
 	$(BIN)/pytest
 	$(MAKE) bench-quick
+
+# The tests that need no broker (tests/unit/): the dispatch path on an in-memory channel double.
+test-unit: venv
+	$(BIN)/pytest tests/unit
 
 # Throughput, latency and memory of the dispatcher against a raw pika consumer (bench/README.md).
 bench: venv broker

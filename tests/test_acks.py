@@ -1,13 +1,13 @@
-"""Coalesced acks: one multiple-ack for a finished run of deliveries, never past one still in
-flight; what a lost connection gives back is exactly the unanswered (against the real broker);
-bookkeeping that stays flat however the answers come (with a channel that only records)."""
+"""Coalesced acks against the real broker: one multiple-ack for a finished run of deliveries,
+never past one still in flight, and what a lost connection gives back is exactly the
+unanswered. The rest of Acks is unit-tested on the channel double (tests/unit/test_acks.py)."""
 
 import json
 
 import gevent
 from conftest import BROKER, wait_for
 
-from amqpdispatcher.acks import COMPACT_SLACK, Acks
+from amqpdispatcher.acks import Acks
 from amqpdispatcher.transport import connect
 
 
@@ -58,52 +58,3 @@ def record_answers(channel) -> list[tuple]:
     for name in ("ack", "reject"):
         setattr(channel, name, recording(name, getattr(channel, name)))
     return sent
-
-
-class RecordingChannel:
-    """Stands in for a Channel: notes what would go to the broker."""
-
-    def __init__(self) -> None:
-        self.sent: list[tuple] = []
-
-    def ack(self, tag: int, multiple: bool = False) -> None:
-        self.sent.append(("ack", tag, multiple))
-
-    def reject(self, tag: int, requeue: bool) -> None:
-        self.sent.append(("reject", tag, requeue))
-
-    nack = reject
-
-
-def bookkeeping(acks: Acks) -> int:
-    return len(acks._order) + len(acks._in_flight) + len(acks._held)
-
-
-def test_rejecting_every_message_keeps_the_bookkeeping_flat():
-    channel = RecordingChannel()
-    acks = Acks(channel, "q")
-    for tag in range(1, 100_001):
-        acks.delivered(tag)
-        acks.reject(tag, requeue=False)
-    assert len(channel.sent) == 100_000
-    assert bookkeeping(acks) <= COMPACT_SLACK + 1
-
-
-def test_one_long_delivery_ahead_of_many_fast_ones_keeps_the_bookkeeping_flat():
-    channel = RecordingChannel()
-    acks = Acks(channel, "q")
-    acks.delivered(1)  # in flight throughout
-    high_water = 0
-    for tag in range(2, 100_002):
-        acks.delivered(tag)
-        acks.ack(tag)
-        if tag % 10 == 0:
-            acks.flush()
-        high_water = max(high_water, bookkeeping(acks))
-    acks.flush()
-    assert high_water <= 2 * COMPACT_SLACK + 10
-    assert channel.sent == [("ack", tag, False) for tag in range(2, 100_002)]
-    acks.ack(1)
-    acks.flush()
-    assert channel.sent[-1] == ("ack", 1, True)
-    assert bookkeeping(acks) <= COMPACT_SLACK + 1

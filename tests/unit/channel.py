@@ -1,0 +1,100 @@
+"""In-memory stand-ins for the transport, for tests without a broker: a channel that records
+the answers it would send, a publisher that records what it would publish, and deliveries.
+Duck-typed: nothing here imports pika; the transport is imported in this one place only, for
+the error a closed channel raises."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from itertools import count
+from typing import NamedTuple
+
+import gevent
+
+from amqpdispatcher.transport import ChannelClosed
+
+
+class FakeDelivery:
+    """What Message, Dispatch and Acks read of a delivery."""
+
+    def __init__(self, delivery_tag: int, body: bytes = b"", properties: dict | None = None):
+        self.delivery_tag = delivery_tag
+        self.body = body
+        self.properties = properties or {}
+        self.redelivered = False
+        self.exchange = ""
+        self.routing_key = "q"
+        self.consumer_tag = "ctag"
+
+
+class FakeChannel:
+    """Records each answer as ("ack", tag, multiple), ("nack", tag, requeue) or ("reject",
+    tag, requeue) in `sent`. Once closed, answers raise ChannelClosed and are not recorded."""
+
+    def __init__(self) -> None:
+        self.sent: list[tuple[str, int, bool]] = []
+        self.is_open = True
+        self._tags = count(1)
+
+    def ack(self, delivery_tag: int, multiple: bool = False) -> None:
+        self._send("ack", delivery_tag, multiple)
+
+    def nack(self, delivery_tag: int, requeue: bool) -> None:
+        self._send("nack", delivery_tag, requeue)
+
+    def reject(self, delivery_tag: int, requeue: bool) -> None:
+        self._send("reject", delivery_tag, requeue)
+
+    @property
+    def answers(self) -> dict[int, str]:
+        """What each delivery was answered with, whatever the coalescing: "ack" (a multiple-ack
+        spread over the tags it covers), "nack", "reject", "nack requeue", "reject requeue"."""
+        answers: dict[int, str] = {}
+        for how, tag, flag in self.sent:
+            if how != "ack":
+                answers[tag] = f"{how} requeue" if flag else how
+            elif flag:
+                answers.update(dict.fromkeys(set(range(1, tag + 1)) - answers.keys(), "ack"))
+            else:
+                answers[tag] = "ack"
+        return dict(sorted(answers.items()))
+
+    def close(self) -> None:
+        self.is_open = False
+
+    def deliver(self, on_delivery: Callable[[FakeDelivery], None], body: bytes = b"") -> int:
+        """Hand `on_delivery` the next delivery from the hub, as the transport does, once the
+        loop turns; returns its tag."""
+        delivery = FakeDelivery(next(self._tags), body)
+        gevent.get_hub().loop.run_callback(on_delivery, delivery)
+        return delivery.delivery_tag
+
+    def _send(self, how: str, delivery_tag: int, flag: bool) -> None:
+        if not self.is_open:
+            raise ChannelClosed(0, "channel closed")
+        self.sent.append((how, delivery_tag, flag))
+
+
+class Published(NamedTuple):
+    exchange: str
+    routing_key: str
+    body: bytes | str
+    properties: dict
+    mandatory: bool
+
+
+class FakePublisher:
+    """Records each publish; the broker would have confirmed it."""
+
+    def __init__(self) -> None:
+        self.published: list[Published] = []
+
+    def publish(
+        self,
+        exchange: str,
+        routing_key: str,
+        body: bytes | str,
+        properties: dict,
+        mandatory: bool = False,
+    ) -> None:
+        self.published.append(Published(exchange, routing_key, body, properties, mandatory))

@@ -1,0 +1,96 @@
+"""A Dispatch wired as ConsumerPool wires it, on the channel double, with fake consumers whose
+`consume` runs what the test gives it."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from functools import partial
+from typing import NamedTuple
+
+import gevent
+from greenlet import greenlet
+
+from amqpdispatcher.acks import Acks
+from amqpdispatcher.config import ConsumerSpec
+from amqpdispatcher.dispatch import Dispatch
+from amqpdispatcher.instances import Instances
+from amqpdispatcher.message import Message
+from amqpdispatcher.middleware import FailurePolicy, Hooks, Middleware, RequeueAndReplace
+from amqpdispatcher.proxy import AMQPProxy
+
+from .channel import FakeChannel, FakePublisher
+
+Consume = Callable[[AMQPProxy, Message], None]
+
+
+def consumer_spec(count: int = 1) -> ConsumerSpec:
+    return ConsumerSpec(
+        consumer="tests.unit:Consumer",
+        queue="q",
+        consumer_count=count,
+        prefetch_count=10,
+        path="consumers[0]",
+    )
+
+
+class Call(NamedTuple):
+    tag: int
+    instance: object
+    greenlet: greenlet
+
+
+class Rig:
+    def __init__(
+        self,
+        consume: Consume = lambda amqp, message: None,
+        count: int = 1,
+        policy: FailurePolicy | None = None,
+        middleware: Sequence[Middleware] = (),
+    ) -> None:
+        self.calls: list[Call] = []  # every consume call, in the order they started
+        self.spec = consumer_spec(count)
+        self.channel = FakeChannel()
+        self.acks = Acks(self.channel, self.spec.queue)
+        self.publisher = FakePublisher()
+        self.hooks = Hooks(middleware)
+        self.instances = Instances(self.spec, self._consumer_class(consume), self.hooks)
+        self.dispatch = Dispatch(
+            self.spec,
+            self.instances,
+            self.publisher,
+            policy or RequeueAndReplace(),
+            self.hooks,
+        )
+        self.created = self.instances.create_all()
+        self.dispatch.start(list(self.created))
+
+    def deliver(self, count: int = 1) -> list[int]:
+        """`count` deliveries, handed to the dispatch from the hub once the loop turns."""
+        on_delivery = partial(self.dispatch.on_delivery, self.acks)
+        return [self.channel.deliver(on_delivery) for _ in range(count)]
+
+    @property
+    def consumed(self) -> list[int]:
+        return [call.tag for call in self.calls]
+
+    def _consumer_class(self, consume: Consume) -> type:
+        calls = self.calls
+
+        class Consumer:
+            def __init__(self) -> None:
+                self.shutdowns: list[BaseException | None] = []
+
+            def consume(self, amqp: AMQPProxy, message: Message) -> None:
+                calls.append(Call(amqp.delivery_tag, self, gevent.getcurrent()))
+                consume(amqp, message)
+
+            def shutdown(self, exception: BaseException | None) -> None:
+                self.shutdowns.append(exception)
+
+        return Consumer
+
+
+def settle() -> None:
+    """Let the loop turn until everything that can run has run: the deliveries handed over,
+    the consume calls run or blocked, the held acks sent."""
+    gevent.idle()
