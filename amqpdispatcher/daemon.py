@@ -65,10 +65,8 @@ class Dispatcher:
 
     def run(self) -> None:
         """Returns after SIGTERM or SIGINT. Raises what no retry can mend: a refused login,
-        a consumer class that cannot be created, and at the first start a declaration or a
-        subscription that the broker refuses, for then the config must be at fault. After a
-        reconnection, the broker may refuse what it took before for a while (an exclusive
-        queue still held by the lost connection, say): then the start is retried."""
+        a consumer class that cannot be created, and what the broker refuses at the first
+        start (see _start)."""
         handlers = [  # kept referenced for the whole run: a collected handler stops watching
             gevent.signal_handler(signal.SIGTERM, self._on_stop_signal, signal.SIGTERM),
             gevent.signal_handler(signal.SIGINT, self._on_stop_signal, signal.SIGINT),
@@ -84,10 +82,8 @@ class Dispatcher:
             while (connection := self._connect(delays)) is not None:
                 self._hooks("after_connection_opened", connection.target)
                 try:
-                    self._interruptible(partial(self._start, connection))
-                except (AMQPError, BrokerRefusal) as exc:
-                    if first and isinstance(exc, BrokerRefusal):
-                        raise
+                    self._interruptible(partial(self._start, connection, first))
+                except (AMQPError, _StartAgain) as exc:
                     log.warning("cannot start on %s (%s); reconnecting", connection.target, exc)
                     connection.close()
                     if self._stopping.wait(next(delays)):
@@ -112,10 +108,26 @@ class Dispatcher:
         for pool in self._pools:
             pool.create_instances()
 
-    def _start(self, connection: Connection) -> None:
-        topology.declare(connection, self._config)
+    def _start(self, connection: Connection, first: bool) -> None:
+        """Declare the topology and attach the pools: the one place that decides what a refusal
+        by the broker means. At the first start it is fatal, for the config must be at fault.
+        After a reconnection the broker may refuse for a while what it took before (an
+        exclusive queue still held by the lost connection, the queue of another service being
+        redeployed): then a refused declaration is retried with the whole start, on a new
+        connection, and a refused subscription by its pool alone, while the others consume."""
+        try:
+            topology.declare(connection, self._config)
+        except BrokerRefusal as exc:
+            if first:
+                raise
+            raise _StartAgain(str(exc)) from None
         for pool in self._pools:
-            pool.attach(connection)
+            try:
+                pool.attach(connection)
+            except BrokerRefusal as exc:
+                if first:
+                    raise
+                pool.subscribe_later(f"cannot consume: {exc.reply}")
         log.info("ready: %d consumer pools", len(self._pools))
 
     def _connect(self, delays: Iterator[float]) -> Connection | None:
@@ -203,6 +215,10 @@ class Dispatcher:
             SHUTDOWN_CALLS_TIMEOUT,
         )
         gevent.killall(running, Interrupted, block=False)
+
+
+class _StartAgain(Exception):
+    """A start to retry on a new connection."""
 
 
 def _outcome(work: Callable[[], T]) -> tuple[T | None, Exception | None]:

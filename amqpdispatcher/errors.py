@@ -27,9 +27,14 @@ class ConfigurationError(DispatcherError):
 
 class BrokerRefusal(DispatcherError):
     """The broker refused part of the configuration: a declaration, or consuming a queue. Fatal
-    at the first start, where the YAML must be at fault; after a reconnection, retried."""
+    at the first start, where the YAML must be at fault; after a reconnection, retried.
+    `where` names the YAML path, `reply` is the broker's."""
 
     names_yaml_paths = True
+
+    def __init__(self, where: str, reply: str) -> None:
+        super().__init__(f"{where}: {reply}")
+        self.reply = reply
 
 
 class Interrupted(GreenletExit):

@@ -41,6 +41,10 @@ class ConsumerPool:
         connection is lost."""
         self._subscription.attach(connection)
 
+    def subscribe_later(self, reason: str) -> None:
+        """Subscribe again in the background, with backoff, after the broker refused it."""
+        self._subscription.recover(reason)
+
     def cancel(self) -> None:
         """Stop taking deliveries; those received but not started stay unanswered and go back
         to the queue when the channel closes."""

@@ -102,18 +102,18 @@ class Subscription:
 
     def _on_cancelled(self) -> None:
         if not self._stopping:
-            self._recover("the broker cancelled the consumer")
+            self.recover("the broker cancelled the consumer")
 
     def _on_channel_closed(self, closed) -> None:
         if self._stopping:
             return
         if closed.value.code:
-            self._recover(f"the broker closed the channel: {closed.value}")
+            self.recover(f"the broker closed the channel: {closed.value}")
         else:  # with its connection: the daemon attaches the subscription again
             self._stopped(f"the channel closed: {closed.value}")
 
-    def _recover(self, reason: str) -> None:
-        """Subscribe again in the background; called from the hub."""
+    def recover(self, reason: str) -> None:
+        """Subscribe again in the background, with backoff; callable from the hub."""
         log.warning("%s on %r: %s; subscribing again", self._spec.path, self._spec.queue, reason)
         self._stopped(reason)
         if self._recovery is None or self._recovery.dead:

@@ -65,4 +65,4 @@ def refusal(where: str) -> Iterator[None]:
     except ChannelClosed as exc:
         if not exc.code:
             raise
-        raise BrokerRefusal(f"{where}: {exc}") from None
+        raise BrokerRefusal(where, str(exc)) from None

@@ -289,3 +289,28 @@ def test_amqps_presents_the_client_certificate(broker, daemon_factory, tls_conte
         assert daemon.stop() == 0
     finally:
         proxy.close()
+
+
+def test_a_subscription_refused_after_a_reconnection_is_retried_by_its_pool_alone(
+    broker, daemon_factory
+):
+    declared, foreign = broker.queue_name(), broker.queue_name("foreign")
+    broker.channel.queue_declare(foreign)  # another service's queue, not in the config
+    config = consumer_config(declared)
+    config["consumers"].append({"consumer": "scripted:Scripted", "queue": foreign})
+    daemon = started(daemon_factory, config)
+    broker.channel.queue_delete(foreign)
+    wait_for(lambda: "the broker cancelled the consumer" in daemon.log(), what="the cancel")
+    close_connection(daemon_connection(daemon)[0])
+    wait_for(lambda: daemon.log().count("ready:") == 2, what="the start on a new connection")
+    assert f"consumers[1] on '{foreign}': cannot consume: NOT_FOUND" in daemon.log()
+    broker.publish(declared, {"id": "declared"})
+    wait_for(lambda: "declared" in {r["id"] for r in daemon.records("done")}, what="consuming")
+    broker.channel.queue_declare(foreign)
+    broker.publish(foreign, {"id": "foreign"})
+    wait_for(
+        lambda: "foreign" in {r["id"] for r in daemon.records("done")},
+        timeout=40,
+        what="the foreign queue consumed once it exists",
+    )
+    assert daemon.stop() == 0
