@@ -34,4 +34,3 @@ def test_coalesced_acks_reach_the_broker_and_the_unanswered_come_back(broker):
     connection.close()  # 9 and 10 unanswered, 7 requeued: those three come back
     wait_for(lambda: broker.messages(queue) == 3)
     assert sorted(json.loads(body)["id"] for _, _, body in broker.get_all(queue)) == [7, 9, 10]
-
