@@ -4,7 +4,8 @@ import dataclasses
 import logging
 
 import pytest
-from conftest import BROKER, free_port
+from conftest import BROKER
+from nodes import free_port
 
 from amqpdispatcher.connection import ConnectionFailed, Refused, connect
 from amqpdispatcher.url import parse_url
