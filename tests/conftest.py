@@ -7,11 +7,11 @@ import json
 import os
 import re
 import signal
-import socket
 import subprocess
 import sys
 import time
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import quote
 
@@ -19,12 +19,13 @@ import pika
 import pytest
 import trustme
 import yaml
+from nodes import Node, ThrowawayNode
 
 from amqpdispatcher.url import DEFAULT_URL, parse_url
 
 TESTS = Path(__file__).parent
-RABBITMQ_URL = os.environ.get("RABBITMQ_URL") or DEFAULT_URL
-(BROKER,) = parse_url(RABBITMQ_URL)  # the tests' own client takes a single-host URL
+SHARED = Node(os.environ.get("RABBITMQ_URL") or DEFAULT_URL)
+(BROKER,) = parse_url(SHARED.url)  # the tests' own client takes a single-host URL
 
 
 def broker_url(
@@ -47,27 +48,14 @@ def wait_for(predicate, timeout: float = 20.0, what: str = "condition"):
         time.sleep(0.05)
 
 
-def free_port() -> int:
-    """A loopback port with nothing listening on it."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def rabbitmqctl(*args: str) -> str:
-    return subprocess.run(
-        ["rabbitmqctl", "-q", *args], check=True, capture_output=True, text=True
-    ).stdout
-
-
 def daemon_connection(daemon) -> tuple[str, int]:
-    """The connection_name and heartbeat timeout of the daemon's connection, as the broker
-    lists them; found by the daemon's pid inside its HOSTNAME-PID-RANDOM connection_name."""
+    """The connection_name and heartbeat timeout of the daemon's connection, as its node lists
+    them; found by the daemon's pid inside its HOSTNAME-PID-RANDOM connection_name."""
     pattern = re.compile(rf'"connection_name","([^"]*-{daemon.process.pid}-[0-9a-f]{{8}})"')
 
     def find():
         columns = ("--no-table-headers", "timeout", "client_properties")
-        for line in rabbitmqctl("list_connections", *columns).splitlines():
+        for line in daemon.node.rabbitmqctl("list_connections", *columns).splitlines():
             timeout, _, properties = line.partition("\t")
             match = pattern.search(properties)
             if match:
@@ -77,31 +65,19 @@ def daemon_connection(daemon) -> tuple[str, int]:
     return wait_for(find, what="the daemon's connection")
 
 
-def connection_pids(name: str) -> list[str]:
-    """The broker's pids of the connections whose connection_name is `name`."""
-    lines = rabbitmqctl("list_connections", "--no-table-headers", "pid", "client_properties")
-    return [line.split("\t")[0] for line in lines.splitlines() if f'"{name}"' in line]
-
-
-def close_connection(name: str) -> None:
-    """Have the broker close the connections named `name`, as an operator would."""
-    pids = connection_pids(name)
-    assert pids, f"no connection named {name}"
-    for pid in pids:
-        rabbitmqctl("close_connection", pid, "test: closed by operator")
-
-
 class Broker:
-    """The test's own client. Every name it hands out is unique and deleted afterwards."""
+    """The test's own client of `node`. Every name it hands out is unique and deleted when the
+    client is used as a context manager and exits."""
 
-    def __init__(self) -> None:
+    def __init__(self, node: Node) -> None:
+        self.node = node
         self.queues: list[str] = []
         self.exchanges: list[str] = []
         self.reconnect()
 
     def reconnect(self) -> None:
         """A new connection, after a test closed the broker's connections or restarted it."""
-        self.connection = pika.BlockingConnection(pika.URLParameters(RABBITMQ_URL))
+        self.connection = pika.BlockingConnection(pika.URLParameters(self.node.url))
         self.channel = self.connection.channel()
 
     def queue_name(self, label: str = "q") -> str:
@@ -149,7 +125,10 @@ class Broker:
                 return got
             got.append((method, properties, body))
 
-    def cleanup(self) -> None:
+    def __enter__(self) -> Broker:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
         if not self.channel.is_open:
             self.reconnect()
         for queue in self.queues:
@@ -160,10 +139,13 @@ class Broker:
 
 
 class Daemon:
-    """`amqp-dispatcher` run as a subprocess, its log in a file and its consumers' records in
-    another (see scripted.py)."""
+    """`amqp-dispatcher` run as a subprocess on `node`, its log in a file and its consumers'
+    records in another (see scripted.py)."""
 
-    def __init__(self, directory: Path, config: dict | str, env: dict[str, str]) -> None:
+    def __init__(
+        self, directory: Path, config: dict | str, env: dict[str, str], node: Node = SHARED
+    ) -> None:
+        self.node = node
         self.config_path = directory / "config.yml"
         text = config if isinstance(config, str) else yaml.safe_dump(config, sort_keys=False)
         self.config_path.write_text(text)
@@ -171,7 +153,7 @@ class Daemon:
         self.record_path = directory / "records.jsonl"
         self.env = {
             **os.environ,
-            "RABBITMQ_URL": RABBITMQ_URL,
+            "RABBITMQ_URL": node.url,
             "PYTHONPATH": str(TESTS),
             "RECORD_FILE": str(self.record_path),
             **env,
@@ -226,10 +208,25 @@ class Daemon:
 
 
 @pytest.fixture
-def broker():
-    client = Broker()
-    yield client
-    client.cleanup()
+def broker() -> Iterator[Broker]:
+    """The test's client of the shared broker."""
+    with Broker(SHARED) as client:
+        yield client
+
+
+@pytest.fixture(scope="session")
+def node() -> Iterator[ThrowawayNode]:
+    """A RabbitMQ node of the session's own, booted for the first test that asks for it, for
+    the tests that act on a whole broker: the shared one may serve other applications."""
+    with ThrowawayNode.fresh() as node:
+        yield node
+
+
+@pytest.fixture
+def node_broker(node) -> Iterator[Broker]:
+    """The test's client of the session's throwaway node."""
+    with Broker(node) as client:
+        yield client
 
 
 @pytest.fixture(scope="session")
@@ -242,10 +239,10 @@ def ca() -> trustme.CA:
 def daemon_factory(tmp_path):
     daemons: list[Daemon] = []
 
-    def make(config: dict | str, **env: str) -> Daemon:
+    def make(config: dict | str, node: Node = SHARED, **env: str) -> Daemon:
         directory = tmp_path / f"daemon{len(daemons)}"
         directory.mkdir()
-        daemon = Daemon(directory, config, env)
+        daemon = Daemon(directory, config, env, node)
         daemons.append(daemon)
         return daemon
 

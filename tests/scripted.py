@@ -22,13 +22,14 @@ def record(**event) -> None:
 class Scripted:
     """Message bodies are JSON: {"id": ..., "do": [steps]}. Steps: "ack", "nack", "reject",
     "nack-drop", "raise", "raise-once" (only when not redelivered), "twice" (ack twice),
-    "bad-ack-once" (acks an unknown tag), ["spin", seconds] (busy loop), ["sleep", seconds],
-    ["await-file", path] (waits until the test creates the file), ["throw-once", kind] (raises
-    one of THROWABLES when not redelivered), "spawn-failing" (starts a greenlet that raises),
-    "spawn-exiting" (starts greenlets that raise SystemExit and KeyboardInterrupt), "leave-timer"
-    (returns with a gevent.Timeout still running, set to raise SystemExit),
-    ["publish", exchange, routing_key, body], ["try-publish", exchange, routing_key, body,
-    mandatory] (records the outcome). No steps: return silently."""
+    "bad-ack-once" (acks an unknown tag: the broker closes the channel), ["spin", seconds]
+    (busy loop), ["spin-until-file", path] (busy loop until the test creates the file),
+    ["sleep", seconds], ["await-file", path] (waits, yielding, until the test creates the
+    file), ["throw-once", kind] (raises one of THROWABLES when not redelivered),
+    "spawn-failing" (starts a greenlet that raises), "spawn-exiting" (starts greenlets that
+    raise SystemExit and KeyboardInterrupt), "leave-timer" (returns with a gevent.Timeout still
+    running, set to raise SystemExit), ["publish", exchange, routing_key, body], ["try-publish",
+    exchange, routing_key, body, mandatory] (records the outcome). No steps: return silently."""
 
     def __init__(self) -> None:
         self.instance = next(_ids)
@@ -68,10 +69,12 @@ class Scripted:
                 record(event="second-answer", error=type(exc).__name__, message=str(exc))
         elif step == "bad-ack-once" and not msg.delivery_info["redelivered"]:
             amqp._acks.channel.ack(msg.delivery_info["delivery_tag"] + 1000)  # the broker: 406
-            gevent.sleep(0.5)
         elif step[0] == "spin":  # hogs the CPU without yielding
             deadline = time.monotonic() + step[1]
             while time.monotonic() < deadline:
+                pass
+        elif step[0] == "spin-until-file":
+            while not os.path.exists(step[1]):
                 pass
         elif step == "spawn-failing":
             gevent.spawn(_fail_in_a_greenlet).join()

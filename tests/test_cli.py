@@ -279,7 +279,7 @@ def test_max_blocking_time_0_turns_the_warning_off(broker, daemon_factory):
     queue = broker.queue_name()
     daemon = daemon_factory(consumer_config(queue)).start("--max-blocking-time", "0")
     daemon.wait_ready()
-    broker.publish(queue, {"id": 1, "do": [["spin", 0.5]]})
+    broker.publish(queue, {"id": 1, "do": [["spin", 2.5]]})  # past the default 1.0s
     wait_for(lambda: daemon.records("done"), what="the spinning message")
     assert daemon.stop() == 0
     assert "Traceback" not in daemon.log()

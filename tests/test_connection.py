@@ -9,7 +9,8 @@ import struct
 
 import gevent
 import pytest
-from conftest import BROKER, free_port, wait_for
+from conftest import BROKER, wait_for
+from nodes import free_port
 
 from amqpdispatcher.transport import ConnectionFailed, Refused, connect
 from amqpdispatcher.url import parse_url

@@ -3,7 +3,7 @@ moment, with its arguments; a hook that raises costs nothing but a log line; a m
 that cannot be loaded or created stops the start."""
 
 import pytest
-from conftest import close_connection, consumer_config, daemon_connection, wait_for
+from conftest import consumer_config, daemon_connection, wait_for
 from test_cli import assert_clean_failure
 from test_daemon import started
 
@@ -51,7 +51,7 @@ def test_a_lost_connection_is_told_and_consuming_starts_again(broker, daemon_fac
     queue = broker.queue_name()
     config = with_middleware(consumer_config(queue), "middlewares:Recording")
     daemon = started(daemon_factory, config)
-    close_connection(daemon_connection(daemon)[0])
+    broker.node.close_connection(daemon_connection(daemon)[0])
     wait_for(lambda: daemon.log().count("ready:") == 2, what="reconnection")
     wait_for(lambda: len(hooks(daemon, "after_consuming_started")) == 2, what="consuming again")
     assert daemon.stop() == 0

@@ -5,7 +5,8 @@ import logging
 import gevent
 import pika
 import pytest
-from conftest import BROKER, free_port, wait_for
+from conftest import BROKER, wait_for
+from nodes import free_port
 
 from amqpdispatcher.publisher import Publisher
 from amqpdispatcher.transport import PublishError

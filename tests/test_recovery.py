@@ -3,19 +3,16 @@ channel errors, consumers cancelled by the broker, publisher confirms, TLS, a bl
 
 import signal
 import ssl
-import time
 
 import pytest
 import trustme
 from conftest import (
     BROKER,
-    close_connection,
-    connection_pids,
     consumer_config,
     daemon_connection,
-    free_port,
     wait_for,
 )
+from nodes import free_port
 from proxy import Proxy
 from test_daemon import started
 
@@ -27,7 +24,7 @@ def test_a_closed_connection_is_reopened_and_consuming_resumes(broker, daemon_fa
     daemon = started(daemon_factory, consumer_config(queue, count=2, prefetch=2))
     for round_ in range(3):
         name, _ = daemon_connection(daemon)
-        close_connection(name)
+        broker.node.close_connection(name)
         wait_for(lambda n=round_: daemon.log().count("ready:") == n + 2, what="reconnection")
         broker.publish(queue, {"id": round_})
         wait_for(lambda n=round_: len(daemon.records("done")) == n + 1)
@@ -62,9 +59,7 @@ def test_a_broker_down_at_start_is_waited_for(broker, daemon_factory):
 def test_sigterm_while_the_broker_is_unreachable_exits_at_once(daemon_factory):
     daemon = daemon_factory(consumer_config("jobs"), RABBITMQ_URL=DEAD_URL).start()
     wait_for(lambda: "retrying in" in daemon.log())
-    began = time.monotonic()
-    assert daemon.stop(signal.SIGTERM) == 0
-    assert time.monotonic() - began < 5
+    assert daemon.stop(signal.SIGTERM) == 0  # the retries would go on forever
     assert len(daemon.records("shutdown")) == 1
 
 
@@ -72,12 +67,10 @@ def test_sigterm_during_a_blackholed_connect_exits_at_once(daemon_factory):
     proxy = Proxy((BROKER.host, BROKER.port))
     proxy.blackhole_new = True
     try:
-        url = f"amqp://guest:guest@127.0.0.1:{proxy.port}/?connection_timeout=60000"
+        url = f"amqp://guest:guest@127.0.0.1:{proxy.port}/?connection_timeout=3600000"
         daemon = daemon_factory(consumer_config("jobs"), RABBITMQ_URL=url).start()
         wait_for(lambda: proxy.accepted == 1, what="the connection attempt")
-        began = time.monotonic()
-        assert daemon.stop(signal.SIGTERM) == 0
-        assert time.monotonic() - began < 5
+        assert daemon.stop(signal.SIGTERM) == 0  # not an hour, the connection_timeout
     finally:
         proxy.close()
 
@@ -86,29 +79,29 @@ def test_sigterm_while_the_network_is_down_exits_promptly(broker, daemon_factory
     queue = broker.queue_name()
     proxy = Proxy((BROKER.host, BROKER.port))
     try:
-        url = f"amqp://guest:guest@127.0.0.1:{proxy.port}/?heartbeat=60"
+        url = f"amqp://guest:guest@127.0.0.1:{proxy.port}/?heartbeat=3600"
         daemon = started(daemon_factory, consumer_config(queue, count=2), RABBITMQ_URL=url)
         broker.publish(queue, {"id": 1, "do": [["sleep", 1]]})
         wait_for(lambda: daemon.records("consume"))
         proxy.blackhole()
-        began = time.monotonic()
-        assert daemon.stop(signal.SIGTERM) == 0
-        assert time.monotonic() - began < 12
+        assert daemon.stop(signal.SIGTERM) == 0  # not an hour, what the heartbeat would take
         assert [r["id"] for r in daemon.records("done")] == [1]  # it finished; its ack is lost
         assert len(daemon.records("shutdown")) == 2
     finally:
         proxy.close()
 
 
-def test_a_channel_error_reopens_that_channel_only(broker, daemon_factory):
-    queue, other = broker.queue_name(), broker.queue_name("other")
+def test_a_channel_error_reopens_that_channel_only(broker, daemon_factory, tmp_path):
+    queue, other, go = broker.queue_name(), broker.queue_name("other"), tmp_path / "go"
     config = consumer_config(queue)
     config["queues"].append({"queue": other, "durable": False})
     config["consumers"].append({"consumer": "scripted:Scripted", "queue": other})
     daemon = started(daemon_factory, config)
-    broker.publish(queue, {"id": "bug", "do": ["bad-ack-once"]})
-    broker.publish(other, {"id": "other-1", "do": [["sleep", 1]]})
+    broker.publish(queue, {"id": "bug", "do": ["bad-ack-once", ["await-file", str(go)]]})
+    broker.publish(other, {"id": "other-1", "do": [["await-file", str(go)]]})
+    wait_for(lambda: len(daemon.records("consume")) == 2, what="both in flight")
     wait_for(lambda: "PRECONDITION_FAILED - unknown delivery tag" in daemon.log())
+    go.touch()  # only now do both return: one to a channel gone, one to a channel intact
     wait_for(lambda: {r["id"] for r in daemon.records("done")} >= {"bug", "other-1"})
     broker.publish(queue, {"id": "after"})
     wait_for(lambda: "after" in {r["id"] for r in daemon.records("done")})
@@ -140,7 +133,7 @@ def test_a_consumer_answering_on_a_dead_channel_is_not_failed(broker, daemon_fac
     daemon = started(daemon_factory, consumer_config(queue))
     broker.publish(queue, {"id": 1, "do": [["await-file", str(go)], "ack"]})
     wait_for(lambda: daemon.records("consume"))
-    close_connection(daemon_connection(daemon)[0])
+    broker.node.close_connection(daemon_connection(daemon)[0])
     wait_for(lambda: "lost the connection to" in daemon.log(), what="the connection lost")
     go.touch()  # only now does the consumer ack, on the dead channel
     wait_for(lambda: len(daemon.records("done")) == 2, what="the redelivery done")
@@ -199,8 +192,8 @@ def test_the_publishing_connection_is_separate_and_reopened(broker, daemon_facto
     broker.publish(queue, {"id": 1, "do": [["publish", "", out, "first"]]})
     wait_for(lambda: broker.messages(out) == 1)
     name, _ = daemon_connection(daemon)
-    assert connection_pids(f"{name}-publisher")
-    close_connection(f"{name}-publisher")
+    assert broker.node.connection_pids(f"{name}-publisher")
+    broker.node.close_connection(f"{name}-publisher")
     wait_for(lambda: "publishing connection lost" in daemon.log())
     broker.publish(queue, {"id": 2, "do": [["publish", "", out, "second"]]})
     wait_for(lambda: broker.messages(out) == 2)
@@ -208,16 +201,15 @@ def test_the_publishing_connection_is_separate_and_reopened(broker, daemon_facto
     assert daemon.stop() == 0
 
 
-def test_a_consumer_blocking_the_loop_is_named(broker, daemon_factory):
-    queue = broker.queue_name()
+def test_a_consumer_blocking_the_loop_is_named(broker, daemon_factory, tmp_path):
+    queue, go = broker.queue_name(), tmp_path / "go"
     daemon = started(daemon_factory, consumer_config(queue))
-    broker.publish(queue, {"id": 1, "do": [["spin", 2.5]]})
+    broker.publish(queue, {"id": 1, "do": [["spin-until-file", str(go)]]})
+    warning = f"the event loop was blocked for more than 1.0s by scripted:Scripted on '{queue}'"
+    wait_for(lambda: warning in daemon.log(), what="the warning")
+    go.touch()
     wait_for(lambda: daemon.records("done"))
     assert daemon.stop() == 0
-    assert (
-        f"the event loop was blocked for more than 1.0s by scripted:Scripted on '{queue}'"
-        in daemon.log()
-    )
 
 
 @pytest.fixture
@@ -301,7 +293,7 @@ def test_a_subscription_refused_after_a_reconnection_is_retried_by_its_pool_alon
     daemon = started(daemon_factory, config)
     broker.channel.queue_delete(foreign)
     wait_for(lambda: "the broker cancelled the consumer" in daemon.log(), what="the cancel")
-    close_connection(daemon_connection(daemon)[0])
+    broker.node.close_connection(daemon_connection(daemon)[0])
     wait_for(lambda: daemon.log().count("ready:") == 2, what="the start on a new connection")
     assert f"consumers[1] on '{foreign}': cannot consume: NOT_FOUND" in daemon.log()
     broker.publish(declared, {"id": "declared"})

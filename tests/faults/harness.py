@@ -23,7 +23,8 @@ class Outcome:
 
 @dataclass
 class Stream:
-    """`count` messages, each a short piece of work for the Scripted consumer."""
+    """`count` messages, each a short piece of work for the Scripted consumer, on the node of
+    `broker` (the test's client), where the stream's daemons connect too."""
 
     broker: object
     daemon_factory: object
@@ -48,7 +49,8 @@ class Stream:
         )
 
     def start(self, **env: str):
-        daemon = self.daemon_factory(self.config, **env).start().wait_ready(timeout=60)
+        daemon = self.daemon_factory(self.config, self.broker.node, **env)
+        daemon.start().wait_ready(timeout=60)
         self.daemons.append(daemon)
         return daemon
 
