@@ -48,7 +48,7 @@ class Dispatch:
         self._task_name = f"{spec.consumer} on {spec.queue!r}"
         self._stopping = False
 
-    def start(self, instances: list) -> None:
+    def add_idle(self, instances: list) -> None:
         self._idle.extend(instances)
 
     def stop(self) -> None:

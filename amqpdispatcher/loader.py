@@ -86,9 +86,10 @@ def load_middleware_classes(config: Config) -> list[type[Middleware]]:
         except LoadError as exc:
             problems.extend(exc.problems)
             continue
-        if not (isinstance(cls, type) and issubclass(cls, Middleware)):
+        if isinstance(cls, type) and issubclass(cls, Middleware):
+            classes.append(cls)
+        else:
             problems.append(f"{where}: {spec!r} is not a subclass of amqpdispatcher.Middleware")
-        classes.append(cls)
     if problems:
         raise LoadError(problems)
     return classes

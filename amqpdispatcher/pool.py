@@ -34,7 +34,7 @@ class ConsumerPool:
 
     def create_instances(self) -> None:
         """Raises PoolError if one cannot be created."""
-        self._dispatch.start(self._instances.create_all())
+        self._dispatch.add_idle(self._instances.create_all())
 
     def attach(self, connection: Connection) -> None:
         """Consume on `connection`: BrokerRefusal if the broker refuses, AMQPError if the

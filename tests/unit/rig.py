@@ -62,7 +62,7 @@ class Rig:
             self.hooks,
         )
         self.created = self.instances.create_all()
-        self.dispatch.start(list(self.created))
+        self.dispatch.add_idle(list(self.created))
 
     def deliver(self, count: int = 1) -> list[int]:
         """`count` deliveries, handed to the dispatch from the hub once the loop turns."""
