@@ -16,7 +16,8 @@ from greenlet import GreenletExit
 
 from . import backoff, topology
 from .config import Config
-from .errors import BrokerRefusal, Interrupted
+from .errors import BrokerRefusal
+from .interruption import Interrupted
 from .middleware import FailurePolicy, Hooks, Middleware, RequeueAndReplace
 from .pool import ConsumerPool
 from .publisher import Publisher

@@ -10,8 +10,8 @@ from greenlet import greenlet
 
 from .acks import Acks
 from .config import ConsumerSpec
-from .errors import Interrupted
 from .instances import Instances
+from .interruption import Interrupted
 from .message import Message
 from .middleware import FailurePolicy, Hooks
 from .proxy import AMQPProxy

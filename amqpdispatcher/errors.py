@@ -5,8 +5,6 @@ Distinct statuses let a supervisor stop restarting on what no restart can mend: 
 
 from __future__ import annotations
 
-from greenlet import GreenletExit
-
 EXIT_FAILURE = 1
 EXIT_CONFIG = 78  # EX_CONFIG of sysexits.h
 
@@ -35,9 +33,3 @@ class BrokerRefusal(DispatcherError):
     def __init__(self, where: str, reply: str) -> None:
         super().__init__(f"{where}: {reply}")
         self.reply = reply
-
-
-class Interrupted(GreenletExit):
-    """Thrown into a running `consume` or `shutdown` when the stop no longer waits for it: the
-    daemon's own, told apart from anything a consumer raises, and like any GreenletExit a quiet
-    end of the greenlet."""

@@ -8,7 +8,8 @@ import gevent
 
 from . import backoff
 from .config import ConsumerSpec
-from .errors import DispatcherError, Interrupted
+from .errors import DispatcherError
+from .interruption import Interrupted
 from .middleware import Hooks
 
 log = logging.getLogger("amqp-dispatcher.pool")

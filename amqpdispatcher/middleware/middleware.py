@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 import gevent
 
-from ..errors import Interrupted
+from ..interruption import Interrupted
 
 if TYPE_CHECKING:
     from ..config import ConsumerSpec

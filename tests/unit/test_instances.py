@@ -7,8 +7,8 @@ import gevent
 import pytest
 
 from amqpdispatcher import backoff
-from amqpdispatcher.errors import Interrupted
 from amqpdispatcher.instances import Instances, PoolError
+from amqpdispatcher.interruption import Interrupted
 from amqpdispatcher.middleware import Hooks, Middleware
 
 from .rig import consumer_spec

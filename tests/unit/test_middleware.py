@@ -6,7 +6,7 @@ import logging
 import gevent
 import pytest
 
-from amqpdispatcher.errors import Interrupted
+from amqpdispatcher.interruption import Interrupted
 from amqpdispatcher.middleware import Hooks, Middleware
 
 from .rig import settle
