@@ -166,7 +166,11 @@ class Daemon:
     def start(self, *args: str) -> Daemon:
         with open(self.log_path, "ab") as log:
             self.process = subprocess.Popen(
-                self.command(*args), stdout=log, stderr=subprocess.STDOUT, env=self.env
+                self.command(*args),
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                env=self.env,
+                preexec_fn=_default_sigint,
             )
         return self
 
@@ -205,6 +209,12 @@ class Daemon:
         if self.process is not None and self.process.poll() is None:
             self.process.kill()
             self.process.wait()
+
+
+def _default_sigint() -> None:
+    """SIGINT as a terminal leaves it, for the tests that send it: a shell starts a background
+    job, and so the tests run in one, with SIGINT ignored, which its children would inherit."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
 @pytest.fixture
