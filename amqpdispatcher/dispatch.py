@@ -113,16 +113,21 @@ class Dispatch:
     def _wait_idle(self, worker: greenlet) -> tuple[Acks, Delivery]:
         """Until on_delivery hands `worker` a delivery. What else is thrown in meanwhile, such
         as a gevent.Timeout a consume call left running, goes to the hub's error handling, as
-        it would had the call's greenlet ended; GreenletExit ends the worker."""
+        it would had the call's greenlet ended; GreenletExit ends the worker. A switch with
+        anything else than a delivery, left behind by a consume call, is logged and ignored."""
         self._running.discard(worker)
         self._idle.append(worker)
         while True:
             try:
-                return self._hub.switch()
+                handed = self._hub.switch()
             except GreenletExit:
                 raise
             except BaseException:
                 self._hub.handle_error(worker, *sys.exc_info())
+                continue
+            if type(handed) is tuple and len(handed) == 2:
+                return handed
+            log.error("%s: an idle worker was woken with %r; ignored", self._task_name, handed)
 
     def _next_waiting(self) -> tuple[Acks, Delivery] | None:
         if self._backlog:

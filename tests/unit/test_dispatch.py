@@ -14,7 +14,7 @@ from amqpdispatcher.middleware import FailurePolicy
 from .rig import settle
 
 
-def test_each_delivery_is_consumed_once_in_a_greenlet_of_its_own(rig):
+def test_each_delivery_is_consumed_once_in_a_greenlet_of_its_instance(rig):
     pool = rig(count=3)
     tags = pool.deliver(3)
     settle()
@@ -287,3 +287,45 @@ def test_a_failure_policy_may_publish_before_it_answers(rig):
         {"headers": {"error": "Broken(1)"}},
     )
     assert pool.channel.answers == {1: "ack"}
+
+
+def test_an_instance_keeps_its_worker_greenlet_from_one_delivery_to_the_next(rig):
+    pool = rig(count=2)
+    pool.deliver(2)
+    settle()
+    pool.deliver(2)
+    settle()
+    workers = {call.instance: call.greenlet for call in pool.calls[:2]}
+    assert len(set(workers.values())) == 2
+    assert all(workers[call.instance] is call.greenlet for call in pool.calls[2:])
+
+
+def test_an_idle_worker_outlives_what_is_thrown_into_it(rig, monkeypatch):
+    pool = rig()
+    pool.deliver()
+    settle()
+    (worker,) = {call.greenlet for call in pool.calls}
+    reported = []
+    monkeypatch.setattr(gevent.get_hub(), "handle_error", lambda *args: reported.append(args))
+    thrown = RuntimeError("as from a timer a consume call left running")
+    gevent.kill(worker, thrown)
+    settle()
+    assert [(args[0], args[2]) for args in reported] == [(worker, thrown)]
+    pool.deliver()
+    settle()
+    assert pool.consumed == [1, 2]
+    assert pool.calls[1].greenlet is worker
+
+
+def test_an_idle_worker_woken_by_something_else_than_a_delivery_waits_on(rig, caplog):
+    pool = rig()
+    pool.deliver()
+    settle()
+    (worker,) = {call.greenlet for call in pool.calls}
+    gevent.get_hub().loop.run_callback(worker.switch, "stray")
+    settle()
+    assert "an idle worker was woken with 'stray'; ignored" in caplog.text
+    pool.deliver()
+    settle()
+    assert pool.consumed == [1, 2]
+    assert pool.channel.answers == {1: "ack", 2: "ack"}
