@@ -27,7 +27,6 @@ class ConsumerPool:
         failure_policy: FailurePolicy,
         hooks: Hooks,
     ) -> None:
-        self.spec = spec
         self._instances = Instances(spec, consumer_class, hooks)
         self._dispatch = Dispatch(spec, self._instances, publisher, failure_policy, hooks)
         self._subscription = Subscription(spec, queue, self._dispatch.on_delivery, hooks)
