@@ -10,6 +10,7 @@ from functools import partial
 import gevent
 from greenlet import GreenletExit, greenlet
 
+from . import rules
 from .acks import Acks
 from .config import ConsumerSpec
 from .instances import Instances
@@ -136,9 +137,7 @@ class Dispatch:
 
     def _consume(self, instance: object, acks: Acks, delivery: Delivery) -> object:
         """Consume one delivery; returns the instance to go on with: `instance`, or its
-        replacement if the failure policy replaced it. Whatever consume raises, bar the
-        daemon's own Interrupted, is a failure of that message: gevent.Timeout, SystemExit and
-        GreenletExit included."""
+        replacement if the failure policy replaced it."""
         if self._stopping or not acks.channel.is_open:
             return instance  # unanswered: the broker redelivers it
         proxy = AMQPProxy(acks, delivery.delivery_tag, self._publisher)
@@ -146,14 +145,9 @@ class Dispatch:
         hooked = self._hooked
         if hooked:
             self._hooks("before_consume", self._spec, instance, message)
-        try:
-            instance.consume(proxy, message)
-        except Interrupted:
-            raise
-        except BaseException as exc:
-            return self._failed(instance, proxy, message, exc)
-        if proxy.answer is None:
-            proxy.ack()
+        exception = rules.consume(instance, proxy, message)
+        if exception is not None:
+            return self._failed(instance, proxy, message, exception)
         if hooked:
             self._hooks("after_consume", self._spec, instance, message, proxy.answer, None)
         return instance
@@ -161,31 +155,14 @@ class Dispatch:
     def _failed(
         self, instance: object, proxy: AMQPProxy, message: Message, exc: BaseException
     ) -> object:
-        log.exception(
+        log.error(
             "%s raised on queue %r, delivery %d",
             self._spec.consumer,
             self._spec.queue,
             proxy.delivery_tag,
+            exc_info=exc,
         )
-        replace = self._apply_policy(proxy, message, exc)
+        replace = rules.settle_failure(self._failure_policy, proxy, message, exc)
         if self._hooked:
             self._hooks("after_consume", self._spec, instance, message, proxy.answer, exc)
         return self._instances.replace(instance, exc) if replace else instance
-
-    def _apply_policy(self, proxy: AMQPProxy, message: Message, exc: BaseException) -> bool:
-        """Whether to replace the instance. A policy that raises, or leaves the message
-        unanswered, has it rejected with requeue, and the instance replaced."""
-        policy = self._failure_policy
-        try:
-            if proxy.answer is None:
-                policy.answer(proxy, message, exc)
-            replace = policy.replaces_instance(exc)
-        except Interrupted:
-            raise
-        except BaseException:
-            log.exception("failure policy %s raised", type(policy).__name__)
-            replace = True
-        if proxy.answer is None:
-            proxy.reject()
-            replace = True
-        return replace

@@ -2,8 +2,14 @@
 
 from __future__ import annotations
 
+import json
+from collections.abc import Mapping
+
 from .acks import Acks
+from .excerpt import excerpt
 from .publisher import Publisher
+
+JSON_CONTENT_TYPE = "application/json"
 
 
 class AlreadyAnswered(RuntimeError):
@@ -47,15 +53,58 @@ class AMQPProxy:
         """Publish a message and wait until the broker confirms it; raises PublishError if it
         does not. `properties` are AMQP basic properties (content_type, delivery_mode...); a
         str body is encoded as UTF-8."""
-        if headers:
+        _check_publish_arguments(headers, body)
+        if headers is not None:
             properties["headers"] = headers
         self._publisher.publish(exchange, routing_key, body, properties, mandatory)
 
+    def publish_json(
+        self,
+        exchange: str,
+        routing_key: str,
+        obj: object,
+        headers: dict | None = None,
+        mandatory: bool = False,
+        **properties,
+    ) -> None:
+        """Publish `obj` as compact UTF-8 JSON, with content_type application/json unless
+        `properties` name another; otherwise as `publish`."""
+        properties.setdefault("content_type", JSON_CONTENT_TYPE)
+        self.publish(exchange, routing_key, headers, encode_json(obj), mandatory, **properties)
+
     def _answer(self, how: str) -> None:
-        """Answer once. An answer that cannot reach the broker (its channel died meanwhile) is
-        logged, not raised: the broker redelivers that message anyway."""
         if self.answer is not None:
             raise AlreadyAnswered(
                 f"delivery {self._delivery_tag} was already answered with {self.answer}"
             )
         self.answer = how
+
+
+def encode_json(obj: object) -> bytes:
+    """Compact JSON in UTF-8. Raises TypeError for what JSON cannot carry, ValueError for NaN
+    and the infinities, which JSON has no words for."""
+    try:
+        text = json.dumps(obj, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+    except (TypeError, ValueError) as exc:
+        raise type(exc)(f"cannot encode {excerpt(obj)} as JSON: {exc}") from None
+    try:
+        return text.encode()
+    except UnicodeEncodeError:  # a lone surrogate, as json.loads makes of "\ud800"
+        raise ValueError(f"cannot encode {excerpt(obj)} as JSON: not UTF-8") from None
+
+
+def _check_publish_arguments(headers: object, body: object) -> None:
+    """The mistakes publish's positional order invites, named before pika would stumble."""
+    if headers is not None and not isinstance(headers, Mapping):
+        raise TypeError(
+            f"publish: headers, the third argument, must be a dict or None, got "
+            f"{excerpt(headers)}; the order is publish(exchange, routing_key, headers, body): "
+            "pass the body fourth, or as body=..."
+        )
+    if isinstance(body, (Mapping, list)):
+        raise TypeError(
+            f"publish: body must be bytes or str, got a {type(body).__name__}; "
+            "amqp.publish_json(exchange, routing_key, obj) publishes it as JSON"
+        )
+    if not isinstance(body, (bytes, str)):
+        raise TypeError(f"publish: body must be bytes or str, got {excerpt(body)}")

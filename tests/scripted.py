@@ -29,7 +29,9 @@ class Scripted:
     "spawn-failing" (starts a greenlet that raises), "spawn-exiting" (starts greenlets that
     raise SystemExit and KeyboardInterrupt), "leave-timer" (returns with a gevent.Timeout still
     running, set to raise SystemExit), ["publish", exchange, routing_key, body], ["try-publish",
-    exchange, routing_key, body, mandatory] (records the outcome). No steps: return silently."""
+    exchange, routing_key, body, mandatory] (records the outcome), ["publish-json", exchange,
+    routing_key, obj], ["publish-misordered", exchange, routing_key, body] (the body where the
+    headers belong). No steps: return silently."""
 
     def __init__(self) -> None:
         self.instance = next(_ids)
@@ -91,6 +93,10 @@ class Scripted:
             THROWABLES[step[1]]()
         elif step[0] == "publish":
             amqp.publish(step[1], step[2], {"from": "scripted"}, step[3], message_id="m1")
+        elif step[0] == "publish-json":
+            amqp.publish_json(step[1], step[2], step[3], headers={"from": "scripted"})
+        elif step[0] == "publish-misordered":
+            amqp.publish(step[1], step[2], step[3])
         elif step[0] == "try-publish":  # [.., exchange, routing_key, body, mandatory]
             try:
                 amqp.publish(step[1], step[2], None, step[3], mandatory=step[4])

@@ -8,7 +8,7 @@ are for ordinary greenlets, which wait on those results while the hub runs the I
 
 from .channel import Channel
 from .connection import Connection, connect, connection_name
-from .delivery import Delivery
+from .delivery import Delivery, delivery_of
 from .errors import AMQPError, ChannelClosed, ConnectionFailed, PublishError, Refused
 from .outgoing import Outgoing, outgoing
 
@@ -24,5 +24,6 @@ __all__ = [
     "Refused",
     "connect",
     "connection_name",
+    "delivery_of",
     "outgoing",
 ]

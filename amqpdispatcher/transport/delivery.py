@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import pika
+
+if TYPE_CHECKING:
+    from .outgoing import Outgoing
 
 PROPERTY_NAMES = (
     "content_type",
@@ -59,6 +64,20 @@ class Delivery:
         if self._properties is None:
             self._properties = _properties_dict(self._raw_properties)
         return self._properties
+
+
+def delivery_of(
+    message: Outgoing, delivery_tag: int, redelivered: bool, consumer_tag: str
+) -> Delivery:
+    """The delivery the broker would make of `message`, without a broker, for tests. Its
+    properties go through AMQP's encoding and back, so that a test sees what a consumer would:
+    a naive datetime in a header, say, comes back in UTC."""
+    method = pika.spec.Basic.Deliver(
+        consumer_tag, delivery_tag, redelivered, message.exchange, message.routing_key
+    )
+    properties = pika.BasicProperties()
+    properties.decode(b"".join(message.properties.encode()))
+    return Delivery(method, properties, message.body)
 
 
 def _properties_dict(properties: pika.BasicProperties) -> dict:

@@ -1,0 +1,81 @@
+"""The `amqp` object without a broker: it checks what the daemon's checks, and records."""
+
+from __future__ import annotations
+
+from ..message import Message
+from ..proxy import AMQPProxy
+from ..transport import Outgoing, delivery_of, outgoing
+
+
+class Published(Message):
+    """A message a consumer published, as a consumer of it would receive it (delivery tag 1,
+    not redelivered), and where it was sent."""
+
+    __slots__ = ("mandatory",)
+
+    def __init__(self, message: Outgoing) -> None:
+        super().__init__(delivery_of(message, 1, False, ""))
+        self.mandatory = message.mandatory
+
+    @property
+    def exchange(self) -> str:
+        return self.delivery_info["exchange"]
+
+    @property
+    def routing_key(self) -> str:
+        return self.delivery_info["routing_key"]
+
+    def __repr__(self) -> str:
+        return f"<Published to {self.exchange!r} with key {self.routing_key!r}: {self.body!r}>"
+
+
+class FakeAMQP(AMQPProxy):
+    """The daemon's `amqp` object on a recorder instead of a broker. It answers once, as the
+    daemon's does (AlreadyAnswered), and checks publish's arguments and properties with the
+    same code. `answer` is "ack", "nack", "reject" or None; `requeue` the flag of a nack or
+    reject; `published` what the broker would have confirmed. Set `publish_error` to have each
+    publish raise it after its checks, as a PublishError would when the broker does not take
+    a message."""
+
+    __slots__ = ("publish_error", "published", "requeue")
+
+    def __init__(self, delivery_tag: int = 1) -> None:
+        super().__init__(_Answers(self), delivery_tag, _Publishes(self))
+        self.requeue: bool | None = None
+        self.published: list[Published] = []
+        self.publish_error: BaseException | None = None
+
+
+class _Answers:
+    """What the daemon's Acks would send, as the FakeAMQP's `requeue`."""
+
+    def __init__(self, amqp: FakeAMQP) -> None:
+        self._amqp = amqp
+
+    def ack(self, delivery_tag: int) -> None:
+        pass
+
+    def nack(self, delivery_tag: int, requeue: bool) -> None:
+        self._amqp.requeue = requeue
+
+    reject = nack
+
+
+class _Publishes:
+    """What the daemon's Publisher would publish, in the FakeAMQP's `published`."""
+
+    def __init__(self, amqp: FakeAMQP) -> None:
+        self._amqp = amqp
+
+    def publish(
+        self,
+        exchange: str,
+        routing_key: str,
+        body: bytes | str,
+        properties: dict,
+        mandatory: bool = False,
+    ) -> None:
+        message = outgoing(exchange, routing_key, body, properties, mandatory)
+        if self._amqp.publish_error is not None:
+            raise self._amqp.publish_error
+        self._amqp.published.append(Published(message))
