@@ -17,7 +17,8 @@ import gevent
 from .blocking import MAX_BLOCKING_TIME, watch_event_loop
 from .config import Config, ConfigError, load_config
 from .daemon import Dispatcher
-from .errors import EXIT_CONFIG, EXIT_FAILURE, DispatcherError
+from .errors import EXIT_CONFIG, EXIT_FAILURE, DispatcherError, report
+from .excerpt import counted
 from .loader import (
     LoadError,
     StartFailed,
@@ -102,12 +103,9 @@ def _run(path: str, shutdown_timeout: float) -> int:
         _run_startup_handler(config)
         middleware = create_middleware(config)
         classes = load_consumer_classes(config)
-        Dispatcher(config, classes, targets, shutdown_timeout, middleware).run()
     except DispatcherError as exc:
-        for line in str(exc).splitlines():
-            log.error("%s%s", f"{path}: " if exc.names_yaml_paths else "", line)
-        return exc.exit_status
-    return 0
+        return report(exc, path)
+    return Dispatcher(config, classes, targets, shutdown_timeout, middleware).run()
 
 
 def _run_startup_handler(config: Config) -> None:
@@ -139,9 +137,13 @@ def _warnings(config: Config) -> list[str]:
 
 def _summary(config: Config) -> str:
     instances = sum(spec.consumer_count for spec in config.consumers)
-    return (
-        f"{len(config.exchanges)} exchanges, {len(config.queues)} queues, "
-        f"{len(config.consumers)} consumers, {instances} consumer instances"
+    return ", ".join(
+        [
+            counted(len(config.exchanges), "exchange"),
+            counted(len(config.queues), "queue"),
+            counted(len(config.consumers), "consumer"),
+            counted(instances, "consumer instance"),
+        ]
     )
 
 

@@ -16,7 +16,8 @@ from greenlet import GreenletExit
 
 from . import backoff, topology
 from .config import Config
-from .errors import BrokerRefusal
+from .errors import BrokerRefusal, DispatcherError, report
+from .excerpt import counted
 from .interruption import Interrupted
 from .middleware import FailurePolicy, Hooks, Middleware, RequeueAndReplace
 from .pool import ConsumerPool
@@ -48,6 +49,7 @@ class Dispatcher:
         self._stopping = gevent.event.Event()
         self._hurry = gevent.event.Event()  # a second signal: stop waiting for consume calls
         self._name = connection_name()
+        self._connection: Connection | None = None  # the latest
         self._publisher = Publisher(targets, self._name)
         self._hooks = Hooks(middleware)
         failure_policy = failure_policy or RequeueAndReplace()
@@ -64,10 +66,10 @@ class Dispatcher:
             for spec in config.consumers
         ]
 
-    def run(self) -> None:
-        """Returns after SIGTERM or SIGINT. Raises what no retry can mend: a refused login,
-        a consumer class that cannot be created, and what the broker refuses at the first
-        start (see _start)."""
+    def run(self) -> int:
+        """Runs until SIGTERM or SIGINT, then returns 0. What no retry can mend stops it with
+        that error's exit status, once the error is logged: a refused login, a consumer class
+        that cannot be created, and what the broker refuses at the first start (see _start)."""
         handlers = [  # kept referenced for the whole run: a collected handler stops watching
             gevent.signal_handler(signal.SIGTERM, self._on_stop_signal, signal.SIGTERM),
             gevent.signal_handler(signal.SIGINT, self._on_stop_signal, signal.SIGINT),
@@ -76,34 +78,40 @@ class Dispatcher:
         # A SIGINT no longer raises KeyboardInterrupt, so whatever reaches the hub is from a
         # greenlet a consumer spawned: logged (logs.py), and never the end of the daemon.
         hub.SYSTEM_ERROR, hub.NOT_ERROR = (SystemError,), (GreenletExit,)
-        connection = None
         try:
-            self._interruptible(self._create_instances)
-            first, delays = True, backoff.delays()
-            while (connection := self._connect(delays)) is not None:
-                self._hooks("after_connection_opened", connection.target)
-                try:
-                    self._interruptible(partial(self._start, connection, first))
-                except (AMQPError, _StartAgain) as exc:
-                    log.warning("cannot start on %s (%s); reconnecting", connection.target, exc)
-                    connection.close()
-                    if self._stopping.wait(next(delays)):
-                        break
-                    continue
-                if self._stopping.is_set():
-                    break
-                first, delays = False, backoff.delays()
-                gevent.wait([self._stopping, connection.closed], count=1)
-                if self._stopping.is_set():
-                    break
-                lost = connection.closed.get()
-                log.warning("lost the connection to %s: %s", connection.target, lost)
-                self._hooks("after_connection_lost", connection.target, lost)
+            self._consume_until_stopped()
+        except DispatcherError as exc:
+            return report(exc, self._config.source)
         finally:
-            self._shut_down(connection)
+            self._shut_down()
             for handler in handlers:
                 handler.cancel()
             del hub.SYSTEM_ERROR, hub.NOT_ERROR  # back to the class's
+        return 0
+
+    def _consume_until_stopped(self) -> None:
+        self._interruptible(self._create_instances)
+        first, delays = True, backoff.delays()
+        while (connection := self._connect(delays)) is not None:
+            self._connection = connection
+            self._hooks("after_connection_opened", connection.target)
+            try:
+                self._interruptible(partial(self._start, connection, first))
+            except (AMQPError, _StartAgain) as exc:
+                log.warning("cannot start on %s (%s); reconnecting", connection.target, exc)
+                connection.close()
+                if self._stopping.wait(next(delays)):
+                    return
+                continue
+            if self._stopping.is_set():
+                return
+            first, delays = False, backoff.delays()
+            gevent.wait([self._stopping, connection.closed], count=1)
+            if self._stopping.is_set():
+                return
+            lost = connection.closed.get()
+            log.warning("lost the connection to %s: %s", connection.target, lost)
+            self._hooks("after_connection_lost", connection.target, lost)
 
     def _create_instances(self) -> None:
         for pool in self._pools:
@@ -129,7 +137,7 @@ class Dispatcher:
                 if first:
                     raise
                 pool.subscribe_later(f"cannot consume: {exc.reply}")
-        log.info("ready: %d consumer pools", len(self._pools))
+        log.info("ready: %s", counted(len(self._pools), "consumer pool"))
 
     def _connect(self, delays: Iterator[float]) -> Connection | None:
         """A connection to one of the targets, retrying with backoff; None once stopping."""
@@ -166,9 +174,8 @@ class Dispatcher:
             log.warning("%s received again; interrupting the running consume calls", name)
             self._hurry.set()
 
-    def _shut_down(self, connection: Connection | None) -> None:
-        """Let running consume calls finish, within the grace period, then close. "stopped" is
-        logged only for a stop that was asked for: after a fatal error, the error comes last."""
+    def _shut_down(self) -> None:
+        """Let running consume calls finish, within the grace period, then close."""
         self._hooks("before_shutdown")
         for pool in self._pools:
             pool.cancel()
@@ -177,10 +184,9 @@ class Dispatcher:
             pool.flush()
         self._retire_instances()
         self._publisher.close()
-        if connection is not None:
-            connection.close()
-        if self._stopping.is_set():
-            log.info("stopped")
+        if self._connection is not None:
+            self._connection.close()
+        log.info("stopped")
 
     def _drain(self) -> None:
         if self._wait_idle(self._shutdown_timeout):

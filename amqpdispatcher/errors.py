@@ -5,6 +5,10 @@ Distinct statuses let a supervisor stop restarting on what no restart can mend: 
 
 from __future__ import annotations
 
+import logging
+
+log = logging.getLogger("amqp-dispatcher")
+
 EXIT_FAILURE = 1
 EXIT_CONFIG = 78  # EX_CONFIG of sysexits.h
 
@@ -33,3 +37,11 @@ class BrokerRefusal(DispatcherError):
     def __init__(self, where: str, reply: str) -> None:
         super().__init__(f"{where}: {reply}")
         self.reply = reply
+
+
+def report(error: DispatcherError, source: str) -> int:
+    """Log `error` for the operator, a record per line, each with the config file's path where
+    it names YAML paths; returns its exit status."""
+    for line in str(error).splitlines():
+        log.error("%s%s", f"{source}: " if error.names_yaml_paths else "", line)
+    return error.exit_status

@@ -1,6 +1,6 @@
-"""Values quoted in error messages, cut short: an error stays one readable line, whatever the
-value (a config, a URL or a message can hold megabytes). Standard library only, like url.py,
-which .ci/ensure-broker loads before anything is installed."""
+"""Text for messages. Values quoted in error messages are cut short: an error stays one
+readable line, whatever the value (a config, a URL or a message can hold megabytes). Standard
+library only, like url.py, which .ci/ensure-broker loads before anything is installed."""
 
 from __future__ import annotations
 
@@ -18,3 +18,8 @@ def excerpt(value: object, limit: int = LIMIT) -> str:
 
 def clip(text: str, limit: int = LIMIT) -> str:
     return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def counted(count: int, noun: str) -> str:
+    """'1 queue', '2 queues'."""
+    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"

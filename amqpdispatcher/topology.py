@@ -8,6 +8,7 @@ from contextlib import contextmanager
 
 from .config import Config, QueueSpec
 from .errors import BrokerRefusal
+from .excerpt import counted
 from .transport import Channel, ChannelClosed, Connection
 
 log = logging.getLogger("amqp-dispatcher.topology")
@@ -31,7 +32,11 @@ def declare(connection: Connection, config: Config) -> None:
     for queue in config.queues:
         _declare_queue(channel, queue)
     channel.close()
-    log.info("declared %d exchanges and %d queues", len(config.exchanges), len(config.queues))
+    exchanges, queues = (
+        counted(len(config.exchanges), "exchange"),
+        counted(len(config.queues), "queue"),
+    )
+    log.info("declared %s and %s", exchanges, queues)
 
 
 def redeclare_queue(connection: Connection, queue: QueueSpec) -> None:

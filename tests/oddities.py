@@ -1,5 +1,6 @@
 """Startup handlers and consumers that misbehave in ways the daemon must report, not die of."""
 
+import logging
 import sys
 import time
 
@@ -33,3 +34,10 @@ def simulate_a_bug() -> None:
         raise RuntimeError("simulated bug")
 
     daemon.Dispatcher.run = run
+
+
+class LogsItsShutdown(Scripted):
+    """Logs its shutdown, for tests of the order of the daemon's log."""
+
+    def shutdown(self, exception) -> None:
+        logging.getLogger("oddities").info("shutdown(%r)", exception)

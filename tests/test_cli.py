@@ -49,8 +49,7 @@ def test_validate_accepts_the_sample_config():
     result = cli("--validate", "--config", "amqp-dispatcher-config.yml")
     assert result.returncode == 0, result.stdout
     assert result.stdout == (
-        "amqp-dispatcher-config.yml: OK "
-        "(1 exchanges, 3 queues, 2 consumers, 5 consumer instances)\n"
+        "amqp-dispatcher-config.yml: OK (1 exchange, 3 queues, 2 consumers, 5 consumer instances)\n"
     )
 
 
@@ -107,7 +106,7 @@ def test_validate_needs_no_broker(daemon_factory):
     daemon = daemon_factory(consumer_config("jobs"), RABBITMQ_URL=DEAD_URL)
     result = daemon.run("--validate")
     assert result.returncode == 0
-    assert "OK (0 exchanges, 1 queues, 1 consumers, 1 consumer instances)" in result.stdout
+    assert "OK (0 exchanges, 1 queue, 1 consumer, 1 consumer instance)" in result.stdout
 
 
 def test_an_invalid_config_stops_the_start_before_connecting(daemon_factory):
@@ -241,7 +240,7 @@ def test_logging_file_config_is_applied(broker, daemon_factory, tmp_path):
     daemon = daemon_factory(consumer_config(broker.queue_name()), LOGGING_FILE_CONFIG=str(ini))
     daemon.start().wait_ready()
     assert daemon.stop() == 0
-    assert "CUSTOM|amqp-dispatcher|ready: 1 consumer pools" in daemon.log()
+    assert "CUSTOM|amqp-dispatcher|ready: 1 consumer pool" in daemon.log()
 
 
 @pytest.mark.parametrize("password", ["12345/Qx7kZv9m", "s3cr/Qx7kZv9m", "Qx7k?Zv9m", "Qx7k#Zv9m"])

@@ -398,17 +398,23 @@ def test_a_second_signal_cuts_the_grace_period_short(broker, daemon_factory, tmp
     assert broker.messages(queue) == 2  # unanswered, so the broker kept them
 
 
-def test_a_fatal_start_ends_the_log_with_its_error(broker, daemon_factory):
+def test_a_fatal_start_logs_its_error_first_then_stops(broker, daemon_factory):
     config = consumer_config("unused")
     missing = broker.queue_name("missing")
     config["consumers"][0]["queue"] = missing
+    config["consumers"][0]["consumer"] = "oddities:LogsItsShutdown"
     result = daemon_factory(config).run()
     broker.queues.append("unused")
     assert result.returncode == 1
     lines = result.stdout.splitlines()
-    assert f"consumers[0]: cannot consume '{missing}': NOT_FOUND" in lines[-1]
+    (error,) = [i for i, line in enumerate(lines) if " ERROR " in line]
+    assert lines[error].endswith(
+        f"consumers[0]: cannot consume '{missing}': NOT_FOUND - no "
+        f"queue '{missing}' in vhost '{BROKER.vhost}' (404)"
+    )
+    assert lines[error + 1].endswith("INFO [oddities] shutdown(None)")
+    assert lines[-1].endswith("INFO [amqp-dispatcher] stopped")
     assert "subscribing again" not in result.stdout
-    assert "stopped" not in result.stdout
 
 
 def test_greenlets_a_consumer_spawns_cannot_end_the_daemon(broker, daemon_factory):
