@@ -29,6 +29,28 @@ class Published(Message):
         return f"<Published to {self.exchange!r} with key {self.routing_key!r}: {self.body!r}>"
 
 
+class RecordingPublisher:
+    """Stands in for the daemon's Publisher: checks each message with the same code, and records
+    it in `published`, or raises `error` when set."""
+
+    def __init__(self) -> None:
+        self.published: list[Published] = []
+        self.error: BaseException | None = None
+
+    def publish(
+        self,
+        exchange: str,
+        routing_key: str,
+        body: bytes | str,
+        properties: dict,
+        mandatory: bool = False,
+    ) -> None:
+        message = outgoing(exchange, routing_key, body, properties, mandatory)
+        if self.error is not None:
+            raise self.error
+        self.published.append(Published(message))
+
+
 class FakeAMQP(AMQPProxy):
     """The daemon's `amqp` object on a recorder instead of a broker. It answers once, as the
     daemon's does (AlreadyAnswered), and checks publish's arguments and properties with the
@@ -37,13 +59,23 @@ class FakeAMQP(AMQPProxy):
     publish raise it after its checks, as a PublishError would when the broker does not take
     a message."""
 
-    __slots__ = ("publish_error", "published", "requeue")
+    __slots__ = ("requeue",)
 
     def __init__(self, delivery_tag: int = 1) -> None:
-        super().__init__(_Answers(self), delivery_tag, _Publishes(self))
+        super().__init__(_Answers(self), delivery_tag, RecordingPublisher())
         self.requeue: bool | None = None
-        self.published: list[Published] = []
-        self.publish_error: BaseException | None = None
+
+    @property
+    def published(self) -> list[Published]:
+        return self._publisher.published
+
+    @property
+    def publish_error(self) -> BaseException | None:
+        return self._publisher.error
+
+    @publish_error.setter
+    def publish_error(self, error: BaseException | None) -> None:
+        self._publisher.error = error
 
 
 class _Answers:
@@ -59,23 +91,3 @@ class _Answers:
         self._amqp.requeue = requeue
 
     reject = nack
-
-
-class _Publishes:
-    """What the daemon's Publisher would publish, in the FakeAMQP's `published`."""
-
-    def __init__(self, amqp: FakeAMQP) -> None:
-        self._amqp = amqp
-
-    def publish(
-        self,
-        exchange: str,
-        routing_key: str,
-        body: bytes | str,
-        properties: dict,
-        mandatory: bool = False,
-    ) -> None:
-        message = outgoing(exchange, routing_key, body, properties, mandatory)
-        if self._amqp.publish_error is not None:
-            raise self._amqp.publish_error
-        self._amqp.published.append(Published(message))

@@ -1,5 +1,5 @@
 """In-memory stand-ins for the transport, for tests without a broker: a channel that records
-the answers it would send, a publisher that records what it would publish, and deliveries.
+the answers it would send, and deliveries (the publisher is amqpdispatcher.testing's).
 Duck-typed: nothing here imports pika; the transport is imported in this one place only, for
 the error a closed channel raises."""
 
@@ -7,7 +7,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from itertools import count
-from typing import NamedTuple
 
 import gevent
 
@@ -73,28 +72,3 @@ class FakeChannel:
         if not self.is_open:
             raise ChannelClosed(0, "channel closed")
         self.sent.append((how, delivery_tag, flag))
-
-
-class Published(NamedTuple):
-    exchange: str
-    routing_key: str
-    body: bytes | str
-    properties: dict
-    mandatory: bool
-
-
-class FakePublisher:
-    """Records each publish; the broker would have confirmed it."""
-
-    def __init__(self) -> None:
-        self.published: list[Published] = []
-
-    def publish(
-        self,
-        exchange: str,
-        routing_key: str,
-        body: bytes | str,
-        properties: dict,
-        mandatory: bool = False,
-    ) -> None:
-        self.published.append(Published(exchange, routing_key, body, properties, mandatory))

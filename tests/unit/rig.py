@@ -17,8 +17,9 @@ from amqpdispatcher.instances import Instances
 from amqpdispatcher.message import Message
 from amqpdispatcher.middleware import FailurePolicy, Hooks, Middleware, RequeueAndReplace
 from amqpdispatcher.proxy import AMQPProxy
+from amqpdispatcher.testing.fake_amqp import RecordingPublisher
 
-from .channel import FakeChannel, FakePublisher
+from .channel import FakeChannel
 
 Consume = Callable[[AMQPProxy, Message], None]
 
@@ -51,7 +52,7 @@ class Rig:
         self.spec = consumer_spec(count)
         self.channel = FakeChannel()
         self.acks = Acks(self.channel, self.spec.queue)
-        self.publisher = FakePublisher()
+        self.publisher = RecordingPublisher()
         self.hooks = Hooks(middleware)
         self.instances = Instances(self.spec, self._consumer_class(consume), self.hooks)
         self.dispatch = Dispatch(

@@ -4,13 +4,12 @@ import pytest
 
 from amqpdispatcher.acks import Acks
 from amqpdispatcher.proxy import AlreadyAnswered, AMQPProxy
-
-from .channel import FakePublisher, Published
+from amqpdispatcher.testing.fake_amqp import RecordingPublisher
 
 
 @pytest.fixture
-def publisher() -> FakePublisher:
-    return FakePublisher()
+def publisher() -> RecordingPublisher:
+    return RecordingPublisher()
 
 
 @pytest.fixture
@@ -34,10 +33,19 @@ def test_a_message_is_answered_once(proxy, channel, first, second):
 def test_publish_hands_its_arguments_to_the_publisher(proxy, publisher):
     proxy.publish("ex", "key", {"trace": "t1"}, "body", True, content_type="text/plain")
     proxy.publish("ex", "other")
-    assert publisher.published == [
-        Published(
-            "ex", "key", "body", {"content_type": "text/plain", "headers": {"trace": "t1"}}, True
-        ),
-        Published("ex", "other", b"", {}, False),
-    ]
+    first, second = publisher.published
+    assert (first.exchange, first.routing_key, first.body, first.mandatory) == (
+        "ex",
+        "key",
+        b"body",
+        True,
+    )
+    assert first.properties == {"content_type": "text/plain", "headers": {"trace": "t1"}}
+    assert (second.exchange, second.routing_key, second.body, second.properties) == (
+        "ex",
+        "other",
+        b"",
+        {},
+    )
+    assert not second.mandatory
     assert proxy.answer is None
