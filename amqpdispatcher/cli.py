@@ -30,6 +30,7 @@ from .loader import (
     one_line,
 )
 from .logs import LoggingSetupError, setup_logging
+from .references import warnings as exchange_warnings
 from .url import DEFAULT_URL, mask, parse_url
 
 log = logging.getLogger("amqp-dispatcher")
@@ -75,7 +76,8 @@ def validate(path: str) -> int:
             load(config)
         except LoadError as exc:
             problems.extend(exc.problems)
-    for line in _warnings(config) + problems:
+    # Exchange warnings are not logged at a start: there the broker is asked (topology.py).
+    for line in exchange_warnings(config) + _warnings(config) + problems:
         print(f"{path}: {line}", file=sys.stderr)
     if problems:
         return EXIT_CONFIG

@@ -2,14 +2,18 @@
 
 import copy
 import difflib
-from collections.abc import Callable
-from dataclasses import dataclass
+import keyword
+import os
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from typing import Any, BinaryIO
 
 import yaml
 
 from .errors import ConfigurationError
 from .excerpt import clip, excerpt
+from .substitution import Substituted, SubstitutionError, expand
 
 MAX_NAME_BYTES = 255  # AMQP short strings: names, routing keys, argument keys
 MAX_PREFETCH_COUNT = 65535  # basic.qos prefetch_count is a 16-bit field
@@ -19,6 +23,7 @@ MAX_YAML_DEPTH = 50
 _INT64_MIN, _INT64_MAX = -(2**63), 2**63 - 1
 _UINT32_MAX = 2**32 - 1
 _MERGE_TAG = "tag:yaml.org,2002:merge"
+_DIGITS = re.compile(r"[0-9]+")
 
 
 class ConfigError(ConfigurationError):
@@ -60,6 +65,7 @@ class QueueSpec:
     arguments: dict
     bindings: tuple[BindingSpec, ...]
     path: str
+    argument_paths: dict[str, str] = field(default_factory=dict)  # YAML path of each argument
 
 
 @dataclass(frozen=True)
@@ -69,6 +75,9 @@ class ConsumerSpec:
     consumer_count: int
     prefetch_count: int
     path: str
+    # The constructor's keyword arguments; left out of the hash, so that middleware can still
+    # key a dict by the spec.
+    options: dict[str, Any] = field(default_factory=dict, hash=False)
 
 
 @dataclass(frozen=True)
@@ -81,20 +90,24 @@ class Config:
     consumers: tuple[ConsumerSpec, ...]
 
 
-def load_config(path: str) -> Config:
+def load_config(path: str, environ: Mapping[str, str] = os.environ) -> Config:
+    """The config in the file at `path`, its environment references read from `environ`."""
     problems: list[str] = []
     data = _read_yaml(path, problems)
-    return _build_config(data, path, problems)
+    return _build_config(data, path, environ, problems)
 
 
-def parse_config(data: object, source: str) -> Config:
-    return _build_config(data, source, [])
+def parse_config(data: object, source: str, environ: Mapping[str, str] = os.environ) -> Config:
+    return _build_config(data, source, environ, [])
 
 
-def _build_config(data: object, source: str, problems: list[str]) -> Config:
+def _build_config(
+    data: object, source: str, environ: Mapping[str, str], problems: list[str]
+) -> Config:
     if not isinstance(data, dict):
         problems.append(f"(top level): expected a mapping, got {excerpt(data)}")
         raise ConfigError(source, problems)
+    data = _substitute(data, "", environ, problems)
     values = _fields(data, "", _TOP_LEVEL_FIELDS, problems)
     if problems:
         raise ConfigError(source, problems)
@@ -229,6 +242,70 @@ def _describe_yaml_error(error: yaml.YAMLError) -> str:
     return clip(" ".join(str(error).split()), limit=200)
 
 
+# Environment references, replaced in string values before the sections are parsed. A value
+# with a bad reference becomes _BROKEN: its problem is reported, and the parsers pass over it.
+
+_BROKEN = object()
+
+
+def _substitute(value: Any, path: str, environ: Mapping[str, str], problems: list[str]) -> Any:
+    """`value` with the references in its strings replaced; mapping keys are left as written."""
+    if isinstance(value, str):
+        try:
+            return expand(value, environ)
+        except SubstitutionError as error:
+            problems.extend(f"{path}: {problem}" for problem in error.problems)
+            return _BROKEN
+    if isinstance(value, dict):
+        return {
+            key: _substitute(item, _join(path, key), environ, problems)
+            for key, item in value.items()
+        }
+    if isinstance(value, list):
+        return [
+            _substitute(item, f"{path}[{index}]", environ, problems)
+            for index, item in enumerate(value)
+        ]
+    return value
+
+
+def _plain(value: Any) -> Any:
+    """`value` with every Substituted turned back into a plain str, for the Config."""
+    if isinstance(value, Substituted):
+        return str(value)
+    if isinstance(value, dict):
+        return {key: _plain(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return type(value)(_plain(item) for item in value)
+    return value
+
+
+def _typed(value: Any, read: Callable[[str], Any]) -> Any:
+    """A value that is exactly one reference, read by `read` as the setting's own type; any
+    other value as it is."""
+    return read(value) if isinstance(value, Substituted) and value.single else value
+
+
+def _read_int(text: str) -> int | str:
+    if not _DIGITS.fullmatch(text):
+        return text
+    try:
+        return int(text)
+    except ValueError:  # more digits than int() converts
+        return text
+
+
+def _read_bool(text: str) -> bool | str:
+    return {"true": True, "false": False}.get(text.lower(), text)
+
+
+def _shown(value: object) -> str:
+    """The value for an error message; a substituted one with the text it came from."""
+    if isinstance(value, Substituted):
+        return f"{excerpt(str(value))} (from {clip(value.source)})"
+    return excerpt(value)
+
+
 # Section parsers: each takes a mapping and its YAML path, appends problems, returns a spec.
 
 
@@ -239,7 +316,7 @@ def _exchange(entry: dict, path: str, problems: list[str]) -> ExchangeSpec:
 
 def _queue(entry: dict, path: str, problems: list[str]) -> QueueSpec:
     values = _fields(entry, path, _QUEUE_FIELDS, problems)
-    arguments = _merge_queue_arguments(values, path, problems)
+    arguments, argument_paths = _merge_queue_arguments(values, path, problems)
     _check_replicated(values, arguments.get("x-queue-type"), path, problems)
     return QueueSpec(
         name=values["queue"],
@@ -250,19 +327,25 @@ def _queue(entry: dict, path: str, problems: list[str]) -> QueueSpec:
         arguments=arguments,
         bindings=values["bindings"],
         path=path,
+        argument_paths=argument_paths,
     )
 
 
-def _merge_queue_arguments(values: dict, path: str, problems: list[str]) -> dict:
-    """Turn the x_ shorthand keys into broker arguments and add the explicit ones."""
-    merged = {
-        key.replace("_", "-"): values[key] for key in _QUEUE_X_KEYS if values[key] is not None
-    }
+def _merge_queue_arguments(
+    values: dict, path: str, problems: list[str]
+) -> tuple[dict, dict[str, str]]:
+    """Turn the x_ shorthand keys into broker arguments and add the explicit ones; return them
+    with the YAML path each comes from."""
+    merged, paths = {}, {}
+    for key in _QUEUE_X_KEYS:
+        if values[key] is not None:
+            name = key.replace("_", "-")
+            merged[name], paths[name] = values[key], f"{path}.{key}"
     for name, value in values["arguments"].items():
         if name in merged:
             problems.append(f"{path}.arguments.{name}: also set by {name.replace('-', '_')}")
-        merged[name] = value
-    return merged
+        merged[name], paths[name] = value, _join(f"{path}.arguments", name)
+    return merged, paths
 
 
 def _check_replicated(values: dict, queue_type: object, path: str, problems: list[str]) -> None:
@@ -299,10 +382,10 @@ def _fields(
         where = _join(path, key)
         if key not in schema:
             problems.append(f"{where}: unknown key{_did_you_mean(key, schema)}")
-        elif value is not None:
+        elif value is not None and value is not _BROKEN:
             parsed = schema[key][0](value, where, problems)
             if parsed is not None:
-                values[key] = parsed
+                values[key] = _plain(parsed)
     for key, (_, default) in schema.items():
         if default is _REQUIRED and entry.get(key) is None:
             problems.append(f"{_join(path, key)}: is required")
@@ -331,15 +414,17 @@ def _list_of(
 
     def parse(value: Any, path: str, problems: list[str]) -> tuple | None:
         if not isinstance(value, list):
-            problems.append(f"{path}: expected a list, got {excerpt(value)}")
+            problems.append(f"{path}: expected a list, got {_shown(value)}")
             return None
         if non_empty and not value:
             problems.append(f"{path}: expected at least one entry")
         specs, seen = [], {}
         for index, entry in enumerate(value):
             where = f"{path}[{index}]"
+            if entry is _BROKEN:
+                continue
             if not isinstance(entry, dict):
-                problems.append(f"{where}: expected a mapping, got {excerpt(entry)}")
+                problems.append(f"{where}: expected a mapping, got {_shown(entry)}")
                 continue
             spec = parse_entry(entry, where, problems)
             specs.append(spec)
@@ -360,19 +445,28 @@ def _scalars(parse_item: _Parser) -> _Parser:
 
     def parse(value: Any, path: str, problems: list[str]) -> tuple | None:
         if not isinstance(value, list):
-            problems.append(f"{path}: expected a list, got {excerpt(value)}")
+            problems.append(f"{path}: expected a list, got {_shown(value)}")
             return None
-        items = [parse_item(item, f"{path}[{index}]", problems) for index, item in enumerate(value)]
-        return tuple(items)
+        return tuple(
+            parse_item(item, f"{path}[{index}]", problems)
+            for index, item in enumerate(value)
+            if item is not _BROKEN
+        )
 
     return parse
 
 
-def _scalar(expected: str, accepts: Callable[[Any], bool]) -> _Parser:
+def _scalar(
+    expected: str, accepts: Callable[[Any], bool], read: Callable[[str], Any] | None = None
+) -> _Parser:
+    """Parser for a value `accepts` takes; with `read`, a value that is exactly one environment
+    reference is read by it first (see _typed)."""
+
     def parse(value: Any, path: str, problems: list[str]) -> Any:
-        if accepts(value):
-            return value
-        problems.append(f"{path}: expected {expected}, got {excerpt(value)}")
+        typed = _typed(value, read) if read else value
+        if accepts(typed):
+            return typed
+        problems.append(f"{path}: expected {expected}, got {_shown(value)}")
         return None
 
     return parse
@@ -383,6 +477,7 @@ def _int_between(minimum: int, maximum: int) -> _Parser:
     return _scalar(
         f"an integer from {minimum} to {maximum}",
         lambda v: _is_int(v) and minimum <= v <= maximum,
+        _read_int,
     )
 
 
@@ -399,7 +494,7 @@ def _text(expected: str, non_empty: bool = False, max_bytes: int | None = None) 
 
     def parse(value: Any, path: str, problems: list[str]) -> str | None:
         if not isinstance(value, str) or (non_empty and not value):
-            problems.append(f"{path}: expected {expected}, got {excerpt(value)}")
+            problems.append(f"{path}: expected {expected}, got {_shown(value)}")
             return None
         problem = _text_problem(value, max_bytes)
         if problem:
@@ -422,9 +517,24 @@ def _text_problem(text: str, max_bytes: int | None) -> str | None:
 
 def _arguments(value: Any, path: str, problems: list[str]) -> dict | None:
     if not isinstance(value, dict):
-        problems.append(f"{path}: expected a mapping with string keys, got {excerpt(value)}")
+        problems.append(f"{path}: expected a mapping with string keys, got {_shown(value)}")
         return None
     _check_table(value, path, problems)
+    return value
+
+
+def _options(value: Any, path: str, problems: list[str]) -> dict | None:
+    """Keyword arguments for the consumer's constructor: names that Python can take."""
+    if not isinstance(value, dict):
+        problems.append(
+            f"{path}: expected a mapping of option names to values, got {_shown(value)}"
+        )
+        return None
+    for key in value:
+        if not isinstance(key, str) or not key.isidentifier():
+            problems.append(f"{_join(path, key)}: an option name must be a Python identifier")
+        elif keyword.iskeyword(key):
+            problems.append(f"{_join(path, key)}: an option name cannot be a Python keyword")
     return value
 
 
@@ -456,7 +566,7 @@ def _check_field_value(value: object, path: str, problems: list[str]) -> None:
     elif isinstance(value, int):  # bool included
         if not _INT64_MIN <= value <= _INT64_MAX:
             problems.append(f"{path}: expected a signed 64-bit integer, got {excerpt(value)}")
-    elif not (value is None or isinstance(value, bytes)):
+    elif not (value is None or value is _BROKEN or isinstance(value, bytes)):
         problems.append(
             f"{path}: expected a string, integer, boolean, null, list or mapping,"
             f" got {excerpt(value)}"
@@ -469,7 +579,7 @@ def _is_import_path(value: object) -> bool:
     return all(part.isidentifier() for side in value.split(":") for part in side.split("."))
 
 
-_BOOL = _scalar("a boolean", lambda v: isinstance(v, bool))
+_BOOL = _scalar("a boolean", lambda v: isinstance(v, bool), _read_bool)
 _STRING = _text("a string")
 _SHORT_STRING = _text("a string", max_bytes=MAX_NAME_BYTES)
 _NAME = _text("a non-empty string", non_empty=True, max_bytes=MAX_NAME_BYTES)
@@ -513,6 +623,7 @@ _CONSUMER_FIELDS = {
     "queue": (_NAME, _REQUIRED),
     "consumer_count": (_int_between(1, MAX_CONSUMER_COUNT), 1),
     "prefetch_count": (_int_between(0, MAX_PREFETCH_COUNT), 1),
+    "options": (_options, {}),
 }
 
 _TOP_LEVEL_FIELDS = {

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import logging
 
 import gevent
@@ -76,6 +77,6 @@ class Instances:
                 gevent.sleep(delay)
 
     def _new(self) -> object:
-        instance = self._class()
+        instance = self._class(**copy.deepcopy(self._spec.options))  # each its own copy
         self._live.add(instance)
         return instance

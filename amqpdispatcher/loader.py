@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import importlib
+import inspect
 import os
 import sys
 from collections.abc import Callable
 from typing import Any
 
-from .config import Config
+from .config import Config, ConsumerSpec
 from .errors import ConfigurationError, DispatcherError
 from .middleware import Middleware
 
@@ -64,13 +65,17 @@ def load_startup_handler(config: Config) -> Callable[[], object] | None:
 
 
 def load_consumer_classes(config: Config) -> dict[str, type]:
-    """Every consumer class by its `module:Class`; a LoadError lists every one that fails."""
+    """Every consumer class by its `module:Class`; a LoadError lists every one that fails, and
+    every entry whose options its class's constructor cannot take."""
     classes, problems = {}, []
     for spec in config.consumers:
         try:
-            classes[spec.consumer] = _consumer_class(spec.consumer, f"{spec.path}.consumer")
+            cls = _consumer_class(spec.consumer, f"{spec.path}.consumer")
         except LoadError as exc:
             problems.extend(exc.problems)
+            continue
+        classes[spec.consumer] = cls
+        problems.extend(_option_problems(spec, cls))
     if problems:
         raise LoadError(problems)
     return classes
@@ -117,6 +122,44 @@ def _consumer_class(spec: str, where: str) -> type:
     if missing:
         raise LoadError([f"{where}: {spec!r} has no {' or '.join(missing)} method"])
     return cls
+
+
+def _option_problems(spec: ConsumerSpec, cls: type) -> list[str]:
+    """Why `cls(**spec.options)` would not bind, one line per option or parameter; none for a
+    constructor whose signature cannot be read."""
+    try:
+        signature = inspect.signature(cls)
+    except (ValueError, TypeError):
+        return []
+    try:
+        signature.bind(**spec.options)
+    except TypeError as exc:
+        reasons = _unbound(signature, spec.options) or [f"cannot take these options: {exc}"]
+        return [f"{spec.path}.options: {spec.consumer} {reason}" for reason in reasons]
+    return []
+
+
+def _unbound(signature: inspect.Signature, options: dict[str, Any]) -> list[str]:
+    """Each option no parameter takes by keyword, then each required parameter no option
+    gives."""
+    kinds = {name: parameter.kind for name, parameter in signature.parameters.items()}
+    by_keyword = {name for name, kind in kinds.items() if kind in _BY_KEYWORD}
+    takes_any = inspect.Parameter.VAR_KEYWORD in kinds.values()
+    reasons = [
+        f"takes no option {name!r}" for name in options if name not in by_keyword and not takes_any
+    ]
+    for name, parameter in signature.parameters.items():
+        if parameter.default is not parameter.empty or parameter.kind in _VARIADIC:
+            continue
+        if parameter.kind is inspect.Parameter.POSITIONAL_ONLY:
+            reasons.append(f"needs a positional argument {name!r}, which no option can give")
+        elif name not in options:
+            reasons.append(f"needs option {name!r}")
+    return reasons
+
+
+_BY_KEYWORD = (inspect.Parameter.POSITIONAL_OR_KEYWORD, inspect.Parameter.KEYWORD_ONLY)
+_VARIADIC = (inspect.Parameter.VAR_POSITIONAL, inspect.Parameter.VAR_KEYWORD)
 
 
 def one_line(exc: BaseException) -> str:

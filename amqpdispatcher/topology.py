@@ -9,14 +9,19 @@ from contextlib import contextmanager
 from .config import Config, QueueSpec
 from .errors import BrokerRefusal
 from .excerpt import counted
+from .references import DEAD_LETTERING, Reference, undeclared_exchanges
 from .transport import Channel, ChannelClosed, Connection
 
 log = logging.getLogger("amqp-dispatcher.topology")
 
 
+NOT_FOUND = 404
+
+
 def declare(connection: Connection, config: Config) -> None:
     """Exchanges first, then each queue with its bindings, on a channel closed afterwards.
-    The first refusal stops it: the broker closes the channel on any declare error."""
+    The first refusal stops it: the broker closes the channel on any declare error. Then the
+    dead-letter exchanges the config does not declare are checked."""
     channel = connection.channel()
     for exchange in config.exchanges:
         with refusal(f"{exchange.path}: exchange {exchange.name!r}"):
@@ -37,6 +42,9 @@ def declare(connection: Connection, config: Config) -> None:
         counted(len(config.queues), "queue"),
     )
     log.info("declared %s and %s", exchanges, queues)
+    for reference in undeclared_exchanges(config):
+        if reference.dead_letter:
+            _check_dead_letter_exchange(connection, reference, config.source)
 
 
 def redeclare_queue(connection: Connection, queue: QueueSpec) -> None:
@@ -59,6 +67,37 @@ def _declare_queue(channel: Channel, queue: QueueSpec) -> None:
     for binding in queue.bindings:
         with refusal(f"{binding.path}: binding of {queue.name!r} to {binding.exchange!r}"):
             channel.bind_queue(queue.name, binding.exchange, binding.routing_key, binding.arguments)
+
+
+def _check_dead_letter_exchange(connection: Connection, reference: Reference, source: str) -> None:
+    """Log a warning if the exchange is missing, for the broker would drop what is dead-lettered
+    into it. A passive declare, on a channel of its own since a refusal closes the channel."""
+    channel = connection.channel()
+    try:
+        channel.declare_exchange(reference.exchange, "direct", passive=True)
+    except ChannelClosed as exc:
+        if not exc.code:
+            raise
+        if exc.code == NOT_FOUND:
+            log.warning(
+                "%s: %s: dead-letter exchange %r does not exist: messages dead-lettered from "
+                "queue %r (%s) are dropped",
+                source,
+                reference.path,
+                reference.exchange,
+                reference.queue,
+                DEAD_LETTERING,
+            )
+        else:
+            log.warning(
+                "%s: %s: cannot check that dead-letter exchange %r exists: %s",
+                source,
+                reference.path,
+                reference.exchange,
+                exc,
+            )
+        return
+    channel.close()
 
 
 @contextmanager

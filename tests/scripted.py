@@ -133,6 +133,14 @@ def _fail_in_a_greenlet() -> None:
     raise LookupError("lost in a greenlet of the consumer's own")
 
 
+class Configured(Scripted):
+    """Takes options, `shop` required, and records them."""
+
+    def __init__(self, shop, **options) -> None:
+        super().__init__()
+        record(event="options", instance=self.instance, options={"shop": shop, **options})
+
+
 class SlowToCreate(Scripted):
     """Its constructor waits, yielding, for a file that only the test creates."""
 

@@ -102,6 +102,71 @@ def test_validate_imports_the_code_the_config_names(daemon_factory):
     ]
 
 
+def test_validate_checks_the_options_of_each_entry_against_its_constructor(daemon_factory):
+    config = consumer_config("jobs")
+    config["consumers"][0]["options"] = {"colour": "blue"}
+    configured = {"consumer": "scripted:Configured", "queue": "jobs"}
+    config["consumers"] += [{**configured, "options": {"shop": "north", "size": 3}}, configured]
+    daemon = daemon_factory(config, RABBITMQ_URL=DEAD_URL)
+    path = daemon.config_path
+    result = run_for_stderr(daemon, "--validate")
+    assert result.returncode == EXIT_CONFIG
+    assert result.stdout == ""
+    assert result.stderr.splitlines() == [
+        f"{path}: consumers[0].options: scripted:Scripted takes no option 'colour'",
+        f"{path}: consumers[2].options: scripted:Configured needs option 'shop'",
+    ]
+    start = daemon.run()
+    assert_clean_failure(start, *result.stderr.splitlines())
+    assert "connect" not in start.stdout
+
+
+def test_validate_names_the_yaml_path_of_an_unset_environment_variable(daemon_factory):
+    config = consumer_config("${AMQPD_TEST_QUEUE}", count="${AMQPD_TEST_WORKERS:-2}")
+    daemon = daemon_factory(config, RABBITMQ_URL=DEAD_URL)
+    path, unset = daemon.config_path, "environment variable AMQPD_TEST_QUEUE is not set"
+    result = daemon.run("--validate")
+    assert result.returncode == EXIT_CONFIG
+    assert result.stdout.splitlines() == [
+        f"{path}: queues[0].queue: {unset} (write ${{AMQPD_TEST_QUEUE:-...}} to give a default)",
+        f"{path}: consumers[0].queue: {unset} (write ${{AMQPD_TEST_QUEUE:-...}} to give a default)",
+    ]
+    assert_clean_failure(daemon.run(), *result.stdout.splitlines())
+    daemon.env |= {"AMQPD_TEST_QUEUE": "jobs", "AMQPD_TEST_WORKERS": "7"}
+    assert daemon.run("--validate").stdout == (
+        f"{path}: OK (0 exchanges, 1 queue, 1 consumer, 7 consumer instances)\n"
+    )
+
+
+def test_validate_warns_about_exchanges_the_config_does_not_declare(daemon_factory):
+    bindings = [{"exchange": name} for name in ("events", "declared", "amq.topic")]
+    config = consumer_config("jobs", x_dead_letter_exchange="jobs.dead", bindings=bindings)
+    config["exchanges"] = [{"exchange": "declared"}]
+    config["queues"] += [
+        {"queue": "a", "x_dead_letter_exchange": "declared"},
+        {"queue": "b", "x_dead_letter_exchange": ""},
+        {"queue": "c", "arguments": {"x-dead-letter-exchange": "amq.fanout"}},
+        {"queue": "d", "arguments": {"x-dead-letter-exchange": "lost"}},
+    ]
+    daemon = daemon_factory(config, RABBITMQ_URL=DEAD_URL)
+    path = daemon.config_path
+    result = run_for_stderr(daemon, "--validate")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == (
+        f"{path}: OK (1 exchange, 5 queues, 1 consumer, 1 consumer instance)\n"
+    )
+    undeclared = "is not declared under exchanges"
+    dropped = "(nack or reject without requeue, expiry, overflow) are silently dropped"
+    assert result.stderr.splitlines() == [
+        f"{path}: queues[0].x_dead_letter_exchange: exchange 'jobs.dead' {undeclared}: if it does"
+        f" not exist, messages dead-lettered from queue 'jobs' {dropped}",
+        f"{path}: queues[0].bindings[0].exchange: exchange 'events' {undeclared}: someone else"
+        " must declare it before the daemon starts, or the broker refuses the binding",
+        f"{path}: queues[4].arguments.x-dead-letter-exchange: exchange 'lost' {undeclared}: if it"
+        f" does not exist, messages dead-lettered from queue 'd' {dropped}",
+    ]
+
+
 def test_validate_needs_no_broker(daemon_factory):
     daemon = daemon_factory(consumer_config("jobs"), RABBITMQ_URL=DEAD_URL)
     result = daemon.run("--validate")

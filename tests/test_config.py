@@ -1,3 +1,5 @@
+import dataclasses
+import datetime
 import subprocess
 import sys
 import textwrap
@@ -6,6 +8,7 @@ import pytest
 
 from amqpdispatcher.config import (
     BindingSpec,
+    Config,
     ConfigError,
     ConsumerSpec,
     ExchangeSpec,
@@ -46,6 +49,7 @@ consumers:
     queue: work
     consumer_count: 4
     prefetch_count: 0
+    options: {shop: north, retries: 3, tags: [a, b], limits: {size: 1.5}, when: 2024-01-01}
 """
 
 
@@ -102,10 +106,26 @@ def test_full_config_round_trips(tmp_path):
             },
             bindings=(binding,),
             path="queues[0]",
+            argument_paths={
+                "x-dead-letter-exchange": "queues[0].x_dead_letter_exchange",
+                "x-dead-letter-routing-key": "queues[0].x_dead_letter_routing_key",
+                "x-max-length": "queues[0].x_max_length",
+                "x-expires": "queues[0].x_expires",
+                "x-message-ttl": "queues[0].x_message_ttl",
+                "x-queue-type": "queues[0].x_queue_type",
+                "x-overflow": "queues[0].arguments.x-overflow",
+            },
         ),
     )
+    options = {
+        "shop": "north",
+        "retries": 3,
+        "tags": ["a", "b"],
+        "limits": {"size": 1.5},
+        "when": datetime.date(2024, 1, 1),
+    }
     assert config.consumers == (
-        ConsumerSpec("app.consumers:Outer.Worker", "work", 4, 0, "consumers[0]"),
+        ConsumerSpec("app.consumers:Outer.Worker", "work", 4, 0, "consumers[0]", options),
     )
 
 
@@ -121,7 +141,7 @@ queues:
   - queue: bound
     bindings: [{exchange: e, routing_key: null, arguments: null}]
 consumers:
-  - {consumer: m:C, queue: q, consumer_count: null, prefetch_count: null}
+  - {consumer: m:C, queue: q, consumer_count: null, prefetch_count: null, options: null}
 """
 
 
@@ -661,3 +681,284 @@ def test_merge_keys_may_override_without_being_duplicates(tmp_path):
     config = load_config(path)
     assert [queue.name for queue in config.queues] == ["a", "b", "c", "d"]
     assert (config.queues[2].durable, config.queues[2].auto_delete) == (True, True)
+
+
+# Consumer options: keyword arguments for the constructor (loader.py checks them against it).
+
+
+def test_options_default_to_a_mapping_of_their_own():
+    config = parse_config({"consumers": [{"consumer": "m:C", "queue": "q"}] * 2}, "cfg.yaml")
+    first, second = config.consumers
+    assert first.options == {}
+    assert first.options is not second.options
+
+
+def test_a_spec_with_options_can_still_key_a_dict():
+    config = parse_config(
+        minimal(consumers=[{"consumer": "m:C", "queue": "q", "options": {"a": [1]}}]), "cfg"
+    )
+    (spec,) = config.consumers
+    assert {spec: 1}[spec] == 1
+
+
+@pytest.mark.parametrize(
+    ("options", "problem"),
+    [
+        ([1], "consumers[0].options: expected a mapping of option names to values, got [1]"),
+        (
+            {"shop-name": 1},
+            "consumers[0].options.shop-name: an option name must be a Python identifier",
+        ),
+        ({"1st": 1}, "consumers[0].options.1st: an option name must be a Python identifier"),
+        ({3: 1}, "consumers[0].options.3: an option name must be a Python identifier"),
+        ({"class": 1}, "consumers[0].options.class: an option name cannot be a Python keyword"),
+    ],
+)
+def test_bad_options(options, problem):
+    assert problems_for(
+        minimal(consumers=[{"consumer": "m:C", "queue": "q", "options": options}])
+    ) == [problem]
+
+
+# Environment references in string values.
+
+ENV = {"QUEUE": "jobs", "WORKERS": "4", "PASSWORD": "123456", "EMPTY": "", "FLAG": "TRUE"}
+
+
+def loaded(tmp_path, text: str, environ: dict[str, str] = ENV):
+    return load_config(write(tmp_path, text), environ)
+
+
+def problems_loading(tmp_path, text: str, environ: dict[str, str] = ENV) -> list[str]:
+    with pytest.raises(ConfigError) as info:
+        loaded(tmp_path, text, environ)
+    return info.value.problems
+
+
+def test_references_in_names_are_replaced(tmp_path):
+    config = loaded(
+        tmp_path,
+        """
+        queues: [{queue: '${QUEUE}', x_dead_letter_exchange: '${QUEUE}.dead'}]
+        consumers: [{consumer: 'app.${QUEUE}:C', queue: '${QUEUE}'}]
+        """,
+    )
+    assert config.queues[0].name == "jobs"
+    assert config.queues[0].arguments == {"x-dead-letter-exchange": "jobs.dead"}
+    assert config.consumers[0].consumer == "app.jobs:C"
+    assert config.consumers[0].queue == "jobs"
+
+
+def test_the_environment_is_os_environ_by_default(tmp_path, monkeypatch):
+    monkeypatch.setenv("AMQPD_TEST_QUEUE", "from-os")
+    config = load_config(
+        write(tmp_path, "consumers: [{consumer: m:C, queue: '${AMQPD_TEST_QUEUE}'}]")
+    )
+    assert config.consumers[0].queue == "from-os"
+
+
+def parsed(environ: dict[str, str] = ENV, consumer: dict | None = None, **top) -> Config:
+    consumers = [{"consumer": "m:C", "queue": "q", **(consumer or {})}]
+    return parse_config({"consumers": consumers, **top}, "cfg.yaml", environ)
+
+
+def problems_parsing(**kwargs) -> list[str]:
+    with pytest.raises(ConfigError) as info:
+        parsed(**kwargs)
+    return info.value.problems
+
+
+@pytest.mark.parametrize(
+    ("key", "text", "expected"),
+    [
+        ("consumer_count", "${WORKERS}", 4),
+        ("consumer_count", "${UNSET:-7}", 7),
+        ("consumer_count", "${EMPTY:-007}", 7),
+        ("prefetch_count", "${WORKERS}", 4),
+        ("prefetch_count", "${UNSET:-0}", 0),
+    ],
+)
+def test_a_reference_alone_gives_an_integer_setting(key, text, expected):
+    assert getattr(parsed(consumer={key: text}).consumers[0], key) == expected
+
+
+@pytest.mark.parametrize("key", ["x_max_length", "x_expires", "x_message_ttl"])
+def test_a_reference_alone_gives_an_integer_queue_argument(key):
+    config = parsed(queues=[{"queue": "q", key: "${WORKERS}"}])
+    (value,) = config.queues[0].arguments.values()
+    assert value == 4 and type(value) is int
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [("${FLAG}", True), ("${UNSET:-false}", False), ("${UNSET:-False}", False)],
+)
+@pytest.mark.parametrize("key", ["durable", "auto_delete", "exclusive", "passive"])
+def test_a_reference_alone_gives_a_boolean_queue_setting(key, text, expected):
+    assert getattr(parsed(queues=[{"queue": "q", key: text}]).queues[0], key) is expected
+
+
+@pytest.mark.parametrize("key", ["durable", "auto_delete", "internal", "passive"])
+def test_a_reference_alone_gives_a_boolean_exchange_setting(key):
+    assert getattr(parsed(exchanges=[{"exchange": "e", key: "${FLAG}"}]).exchanges[0], key)
+
+
+@pytest.mark.parametrize(
+    ("text", "shown"),
+    [
+        ("${PASSWORD}", "'123456' (from ${PASSWORD})"),  # out of range
+        ("${UNSET:-four}", "'four' (from ${UNSET:-four})"),
+        ("${UNSET:- 4}", "' 4' (from ${UNSET:- 4})"),
+        ("${UNSET:--4}", "'-4' (from ${UNSET:--4})"),
+        ("${UNSET:-4.0}", "'4.0' (from ${UNSET:-4.0})"),
+        ("${UNSET:-\u0664}", "'\u0664' (from ${UNSET:-\u0664})"),  # ARABIC-INDIC DIGIT FOUR
+        ("${EMPTY}", "'' (from ${EMPTY})"),
+        ("${WORKERS}${WORKERS}", "'44' (from ${WORKERS}${WORKERS})"),
+        ("x${WORKERS}", "'x4' (from x${WORKERS})"),
+        ("$${WORKERS}", "'${WORKERS}' (from $${WORKERS})"),
+        ("4", "'4'"),  # a string without references is not read as a number
+    ],
+)
+def test_an_integer_setting_from_a_reference_must_be_decimal_digits(text, shown):
+    assert problems_parsing(consumer={"consumer_count": text}) == [
+        f"consumers[0].consumer_count: expected an integer from 1 to 10000, got {shown}"
+    ]
+
+
+@pytest.mark.parametrize(
+    ("text", "shown"),
+    [
+        ("${UNSET:-yes}", "'yes' (from ${UNSET:-yes})"),
+        ("${UNSET:-1}", "'1' (from ${UNSET:-1})"),
+        ("${EMPTY}", "'' (from ${EMPTY})"),
+        ("${FLAG} ", "'TRUE ' (from ${FLAG} )"),
+        ("true", "'true'"),
+    ],
+)
+def test_a_boolean_setting_from_a_reference_must_be_true_or_false(text, shown):
+    assert problems_parsing(queues=[{"queue": "q", "durable": text}]) == [
+        f"queues[0].durable: expected a boolean, got {shown}"
+    ]
+
+
+def test_references_elsewhere_stay_strings(tmp_path):
+    config = loaded(
+        tmp_path,
+        """
+        queues:
+          - queue: q
+            arguments: {x-max-priority: '${WORKERS}', x-flag: '${FLAG}'}
+            bindings: [{exchange: e, routing_key: '${PASSWORD}'}]
+        consumers:
+          - consumer: m:C
+            queue: q
+            options:
+              password: ${PASSWORD}
+              switch: ${UNSET:-off}
+              enabled: ${FLAG}
+              nothing: ${UNSET:-null}
+              nested: {list: ['${WORKERS}', 5]}
+        """,
+    )
+    assert config.queues[0].arguments == {"x-max-priority": "4", "x-flag": "TRUE"}
+    assert config.queues[0].bindings[0].routing_key == "123456"
+    assert config.consumers[0].options == {
+        "password": "123456",
+        "switch": "off",
+        "enabled": "TRUE",
+        "nothing": "null",
+        "nested": {"list": ["4", 5]},
+    }
+
+
+def test_no_substituted_marker_reaches_the_config(tmp_path):
+    config = loaded(
+        tmp_path,
+        """
+        startup_handler: 'app.${QUEUE}:start'
+        middleware: ['app.${QUEUE}:M']
+        exchanges: [{exchange: '${QUEUE}', type: '${UNSET:-topic}', arguments: {a: ['${QUEUE}']}}]
+        queues:
+          - queue: '${QUEUE}'
+            x_dead_letter_routing_key: '${QUEUE}'
+            x_queue_type: '${UNSET:-quorum}'
+            arguments: {a: {b: '${QUEUE}'}}
+            bindings: [{exchange: '${QUEUE}', routing_key: '${QUEUE}', arguments: {a: '${QUEUE}'}}]
+        consumers:
+          - {consumer: 'm:C', queue: '${QUEUE}', options: {a: ['${QUEUE}', {b: '${QUEUE}'}]}}
+        """,
+    )
+    strings = list(_strings(config))
+    assert "jobs" in strings and "topic" in strings and "quorum" in strings
+    assert {type(string) for string in strings} == {str}
+
+
+def _strings(value):
+    if dataclasses.is_dataclass(value):
+        value = [getattr(value, field.name) for field in dataclasses.fields(value)]
+    if isinstance(value, dict):
+        value = [*value, *value.values()]
+    if isinstance(value, (list, tuple)):
+        for item in value:
+            yield from _strings(item)
+    elif isinstance(value, str):
+        yield value
+
+
+def test_keys_are_not_substituted(tmp_path):
+    config = loaded(
+        tmp_path,
+        """
+        queues: [{queue: q, arguments: {'x-${QUEUE}': 1}}]
+        consumers: [{consumer: m:C, queue: q, options: {a: {'${QUEUE}': '${UNSET}x'}}}]
+        """,
+        {**ENV, "UNSET": "set"},
+    )
+    assert config.queues[0].arguments == {"x-${QUEUE}": 1}
+    assert config.consumers[0].options == {"a": {"${QUEUE}": "setx"}}
+
+
+def test_a_bad_reference_is_reported_once_with_its_path(tmp_path):
+    problems = problems_loading(
+        tmp_path,
+        """
+        middleware: ['${MIDDLEWARE}']
+        queues:
+          - queue: '${Q}'
+            durable: '${DURABLE}'
+            arguments: {a: ['${A}']}
+            bindings: ['${BINDING}']
+        consumers:
+          - consumer: '${CONSUMER}'
+            queue: q
+            consumer_count: '${WORKERS:-4'
+            options: {password: '${DB_PASSWORD}'}
+        """,
+    )
+    unset = "environment variable {0} is not set (write ${{{0}:-...}} to give a default)"
+    assert problems == [
+        "middleware[0]: " + unset.format("MIDDLEWARE"),
+        "queues[0].queue: " + unset.format("Q"),
+        "queues[0].durable: " + unset.format("DURABLE"),
+        "queues[0].arguments.a[0]: " + unset.format("A"),
+        "queues[0].bindings[0]: " + unset.format("BINDING"),
+        "consumers[0].consumer: " + unset.format("CONSUMER"),
+        "consumers[0].consumer_count: '${WORKERS:-4' has no closing '}'"
+        " (write $${ for a literal ${)",
+        "consumers[0].options.password: " + unset.format("DB_PASSWORD"),
+    ]
+
+
+def test_bad_references_come_with_the_other_problems(tmp_path):
+    problems = problems_loading(
+        tmp_path,
+        """
+        queues: [{queue: q, durable: maybe}]
+        consumers: [{consumer: m:C, queue: '${NOPE}'}]
+        """,
+    )
+    assert problems == [
+        "consumers[0].queue: environment variable NOPE is not set"
+        " (write ${NOPE:-...} to give a default)",
+        "queues[0].durable: expected a boolean, got 'maybe'",
+    ]

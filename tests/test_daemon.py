@@ -131,6 +131,43 @@ def test_dead_lettering_through_x_dead_letter_exchange(broker, daemon_factory):
     assert broker.messages(queue) == 0
 
 
+def test_a_missing_dead_letter_exchange_is_warned_of_and_an_existing_one_is_not(
+    broker, daemon_factory
+):
+    lonely, served = broker.queue_name(), broker.queue_name()
+    missing, existing = broker.exchange_name("missing"), broker.exchange_name("existing")
+    broker.channel.exchange_declare(existing, "fanout", durable=False)
+    config = consumer_config(lonely, x_dead_letter_exchange=missing)
+    config["queues"].append(
+        {"queue": served, "durable": False, "arguments": {"x-dead-letter-exchange": existing}}
+    )
+    daemon = started(daemon_factory, config)  # "ready" is logged after the check
+    assert daemon.stop() == 0
+    warnings = [line for line in daemon.log().splitlines() if "dead-letter exchange" in line]
+    assert [line.partition(" WARNING ")[2] for line in warnings] == [
+        f"[amqp-dispatcher.topology] {daemon.config_path}: queues[0].x_dead_letter_exchange: "
+        f"dead-letter exchange '{missing}' does not exist: messages dead-lettered from queue "
+        f"'{lonely}' (nack or reject without requeue, expiry, overflow) are dropped"
+    ]
+
+
+def test_instances_get_their_options_and_names_may_come_from_the_environment(
+    broker, daemon_factory
+):
+    queue = broker.queue_name()
+    config = consumer_config("${JOBS_QUEUE}", count=2)
+    config["consumers"][0] |= {
+        "consumer": "scripted:Configured",
+        "options": {"shop": "${SHOP}", "pin": "${PIN}", "retries": 3, "tags": ["a", {"b": None}]},
+    }
+    daemon = started(daemon_factory, config, JOBS_QUEUE=queue, SHOP="north", PIN="0042")
+    broker.publish(queue, {"id": 1})
+    wait_for(lambda: daemon.records("done"), what="the message consumed")
+    assert daemon.stop() == 0
+    options = {"shop": "north", "pin": "0042", "retries": 3, "tags": ["a", {"b": None}]}
+    assert [record["options"] for record in daemon.records("options")] == [options, options]
+
+
 def test_publish_from_a_consumer(broker, daemon_factory):
     queue, out = broker.queue_name(), broker.queue_name("out")
     config = consumer_config(queue)

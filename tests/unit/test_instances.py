@@ -1,6 +1,7 @@
 """Consumer instances: created at the start or a PoolError naming the YAML path, replaced with
 retries when creating one fails, shut down at the end."""
 
+import dataclasses
 import itertools
 
 import gevent
@@ -58,6 +59,20 @@ def test_an_instance_that_cannot_be_created_at_the_start_is_a_pool_error(
         instances.create_all()
     assert str(raised.value) == f"consumers[0]: cannot create tests.unit:Consumer: {shown}"
     assert raised.value.names_yaml_paths
+
+
+class WithOptions:
+    def __init__(self, shop: str, tags: list) -> None:
+        self.shop, self.tags = shop, tags
+
+
+def test_each_instance_is_created_with_its_own_copy_of_the_options():
+    spec = dataclasses.replace(consumer_spec(2), options={"shop": "north", "tags": ["a"]})
+    first, second = Instances(spec, WithOptions, Hooks()).create_all()
+    assert (first.shop, first.tags) == (second.shop, second.tags) == ("north", ["a"])
+    first.tags.append("b")
+    assert second.tags == ["a"]
+    assert spec.options == {"shop": "north", "tags": ["a"]}
 
 
 def test_keyboard_interrupt_in_init_is_not_a_pool_error(consumer_class):

@@ -1,0 +1,85 @@
+"""Environment references in the config's string values: `${NAME}`, `${NAME:-default}`, and
+`$${` for a literal `${`. This module reads one string; config.py walks the YAML with it and
+collects the problems."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+
+from .excerpt import excerpt
+
+_TOKEN = re.compile(r"\$\$\{|\$\{")  # the escape first: in '$${' the '${' is not a reference
+_REFERENCE = re.compile(r"(?P<name>[A-Za-z_][A-Za-z0-9_]*)(?::-(?P<default>[^}]*))?")
+_ESCAPE_HINT = " (write $${ for a literal ${)"
+
+
+class Substituted(str):
+    """A string value whose YAML text had references or escapes: `source` is that text, and
+    `single` says whether it was exactly one reference and nothing else."""
+
+    source: str
+    single: bool
+
+    def __new__(cls, value: str, source: str, single: bool) -> Substituted:
+        text = super().__new__(cls, value)
+        text.source = source
+        text.single = single
+        return text
+
+
+class SubstitutionError(ValueError):
+    """Every bad reference in one string, each a one-line problem."""
+
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__("; ".join(problems))
+        self.problems = problems
+
+
+def expand(text: str, environ: Mapping[str, str]) -> str:
+    """`text` with its references replaced: a Substituted if it had references or escapes,
+    `text` itself otherwise."""
+    if "${" not in text:
+        return text
+    parts, problems, position = [], [], 0
+    for token in _TOKEN.finditer(text):
+        if token.start() < position:  # inside a reference already read
+            continue
+        parts.append(text[position : token.start()])
+        if token.group() == "$${":
+            parts.append("${")
+            position = token.end()
+            continue
+        end = text.find("}", token.end())
+        if end == -1:
+            problems.append(f"{excerpt(text[token.start() :])} has no closing '}}'{_ESCAPE_HINT}")
+            break
+        value, problem = _resolve(text[token.start() : end + 1], environ)
+        parts.append(value)
+        if problem:
+            problems.append(problem)
+        position = end + 1
+    if problems:
+        raise SubstitutionError(problems)
+    parts.append(text[position:])
+    single = text.startswith("${") and text.find("}") == len(text) - 1
+    return Substituted("".join(parts), text, single)
+
+
+def _resolve(reference: str, environ: Mapping[str, str]) -> tuple[str, str | None]:
+    """The value of one reference, '${...}', and the problem with it if any."""
+    match = _REFERENCE.fullmatch(reference[2:-1])
+    if match is None or "${" in (match["default"] or ""):
+        return "", (
+            f"bad environment reference {excerpt(reference)}: expected ${{NAME}} or "
+            f"${{NAME:-default}}{_ESCAPE_HINT}"
+        )
+    name, default = match["name"], match["default"]
+    value = environ.get(name)
+    if default is not None:
+        return (value or default), None
+    if value is None:
+        return "", (
+            f"environment variable {name} is not set (write ${{{name}:-...}} to give a default)"
+        )
+    return value, None
