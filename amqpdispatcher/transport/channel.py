@@ -24,6 +24,7 @@ class Channel:
         self.closed: gevent.event.AsyncResult = gevent.event.AsyncResult()
         self._confirms: Confirms | None = None
         self._on_cancelled: Callable[[], None] = lambda: None
+        self._getting: gevent.event.AsyncResult | None = None  # the basic.get under way
         self._max_properties_size = pika_channel.connection.params.frame_max - HEADER_FRAME_OVERHEAD
         pika_channel.add_on_close_callback(self._on_close)
         pika_channel.add_on_cancel_callback(lambda _frame: self._on_cancelled())
@@ -43,6 +44,12 @@ class Channel:
 
     def declare_queue(self, name: str, **flags) -> None:
         self._rpc(self._pika.queue_declare, queue=name, **flags)
+
+    def ready_messages(self, queue: str) -> int:
+        """How many messages `queue` holds ready for delivery; the broker closes the channel
+        (404) if there is no such queue."""
+        frame = self._rpc(self._pika.queue_declare, queue=queue, passive=True)
+        return frame.method.message_count
 
     def bind_queue(self, queue: str, exchange: str, routing_key: str, arguments: dict) -> None:
         self._rpc(
@@ -70,6 +77,21 @@ class Channel:
         self._on_cancelled = on_cancelled
         frame = self._rpc(self._pika.basic_consume, queue=queue, on_message_callback=deliver)
         return frame.method.consumer_tag
+
+    def get(self, queue: str) -> Delivery | None:
+        """One message from `queue`, to ack or reject, or None when the queue is empty. pika
+        reports an empty queue to no basic_get callback, only to a Basic.GetEmpty one, added
+        once per channel. One get at a time."""
+        if self._getting is None:
+            self._pika.add_callback(self._on_get_empty, [pika.spec.Basic.GetEmpty], one_shot=False)
+
+        result = self._getting = gevent.event.AsyncResult()
+
+        def got(_channel, method, properties, body: bytes) -> None:
+            result.set(Delivery(method, properties, body))
+
+        self._call(self._pika.basic_get, queue=queue, callback=got)
+        return self.wait(result)
 
     def cancel(self, consumer_tag: str) -> None:
         """Cancel a subscription without waiting for the broker's reply, which a dead network
@@ -139,6 +161,9 @@ class Channel:
             return method(**kwargs)
         except pika.exceptions.ChannelWrongStateError:
             raise self.closed.get() if self.closed.ready() else ChannelClosed(0, "closed") from None
+
+    def _on_get_empty(self, _frame) -> None:
+        self._getting.set(None)
 
     def _on_close(self, _channel, reason: BaseException) -> None:
         if isinstance(reason, pika.exceptions.ChannelClosedByBroker):

@@ -57,7 +57,8 @@ class Delivery:
 
     @property
     def consumer_tag(self) -> str:
-        return self._method.consumer_tag
+        """'' for a message got with basic.get."""
+        return getattr(self._method, "consumer_tag", "")
 
     @property
     def properties(self) -> dict:
