@@ -31,6 +31,7 @@ from .loader import (
 )
 from .logs import LoggingSetupError, setup_logging
 from .references import warnings as exchange_warnings
+from .replay import replay
 from .url import DEFAULT_URL, mask, parse_url
 
 log = logging.getLogger("amqp-dispatcher")
@@ -39,14 +40,18 @@ _DECIMAL = re.compile(r"[0-9]+(\.[0-9]*)?|\.[0-9]+")
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["replay"]:
+        args = _replay_parser().parse_args(argv[1:])
+    else:
+        args = _parser().parse_args(argv)
     try:
         setup_logging(os.environ.get("LOGGING_FILE_CONFIG"))
     except LoggingSetupError as exc:
         print(f"amqp-dispatcher: {exc}", file=sys.stderr)
         return exc.exit_status
     try:
-        return _start(args)
+        return args.start(args)
     except KeyboardInterrupt:  # SIGINT before the daemon's own handler is in place
         log.warning("interrupted by SIGINT (KeyboardInterrupt); stopping")
         return INTERRUPTED
@@ -61,6 +66,10 @@ def _start(args: argparse.Namespace) -> int:
         return validate(args.config)
     watch_event_loop(args.max_blocking_time)
     return run(args.config, args.shutdown_timeout)
+
+
+def _start_replay(args: argparse.Namespace) -> int:
+    return replay(args.config, args.queue, args.limit)
 
 
 def validate(path: str) -> int:
@@ -153,11 +162,12 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="amqp-dispatcher",
         description="Run consumer classes against RabbitMQ queues, as the YAML config says.",
-        epilog="Environment: RABBITMQ_URL, RABBITMQ_HEARTBEAT, LOGGING_FILE_CONFIG.",
+        epilog="Environment: RABBITMQ_URL, RABBITMQ_HEARTBEAT, LOGGING_FILE_CONFIG. "
+        "Subcommand: 'amqp-dispatcher replay --queue NAME' moves the messages archived from a "
+        "queue back to it (see 'amqp-dispatcher replay --help').",
     )
-    parser.add_argument(
-        "--config", default="config.yml", metavar="PATH", help="YAML config (default: %(default)s)"
-    )
+    parser.set_defaults(start=_start)
+    _add_config(parser)
     parser.add_argument(
         "--validate",
         action="store_true",
@@ -182,6 +192,40 @@ def _parser() -> argparse.ArgumentParser:
         "--version", action="version", version=f"%(prog)s {version('amqp-dispatcher')}"
     )
     return parser
+
+
+def _replay_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="amqp-dispatcher replay",
+        description="Move messages from the archive of a queue back to the queue, each acked in "
+        "the archive once the broker has confirmed its copy; print how many.",
+        epilog="Environment: RABBITMQ_URL, RABBITMQ_HEARTBEAT, LOGGING_FILE_CONFIG.",
+    )
+    parser.set_defaults(start=_start_replay)
+    _add_config(parser)
+    parser.add_argument(
+        "--queue", required=True, metavar="NAME", help="the work queue whose archive to replay"
+    )
+    parser.add_argument(
+        "--limit",
+        type=_count,
+        metavar="N",
+        help="move at most N messages (default: all those in the archive at the start)",
+    )
+    return parser
+
+
+def _add_config(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--config", default="config.yml", metavar="PATH", help="YAML config (default: %(default)s)"
+    )
+
+
+def _count(value: str) -> int:
+    """An argparse type: a whole number >= 1, in ASCII digits."""
+    if not (value.isascii() and value.isdigit()) or int(value) < 1:
+        raise argparse.ArgumentTypeError(f"expected a whole number >= 1, got {value!r}")
+    return int(value)
 
 
 def _seconds(maximum: float = math.inf) -> Callable[[str], float]:

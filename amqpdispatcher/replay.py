@@ -1,0 +1,187 @@
+"""The `replay` command: messages archived after failing go back to their work queue, one at a
+time, each acked in the archive only once the broker has confirmed its copy."""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+
+import gevent
+import gevent.event
+
+from .config import Config, load_config
+from .errors import DispatcherError, report
+from .excerpt import counted, excerpt
+from .retry.headers import FAILURE_HEADERS
+from .transport import (
+    AMQPError,
+    Channel,
+    ChannelClosed,
+    Connection,
+    Delivery,
+    PublishError,
+    connect,
+    connection_name,
+    outgoing,
+)
+from .url import DEFAULT_URL, Target, parse_url, shuffled
+
+log = logging.getLogger("amqp-dispatcher")
+
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
+
+
+class ReplayError(DispatcherError):
+    """Stops the replay; the text says why."""
+
+
+def archive_queue(config: Config, queue: str) -> str:
+    """The archive of `queue`: `<queue>.archive`, the default. It will read the `retry`
+    block's `archive_queue` of the consumers entry for `queue`, when there is one."""
+    return f"{queue}.archive"
+
+
+def replay(path: str, queue: str, limit: int | None = None) -> int:
+    """Move up to `limit` messages (all those in the archive at the start by default) from the
+    archive of `queue` back to it; the exit status."""
+    try:
+        config = load_config(path)
+        url = os.environ.get("RABBITMQ_URL") or DEFAULT_URL
+        targets = parse_url(url, os.environ.get("RABBITMQ_HEARTBEAT"))
+    except DispatcherError as exc:
+        return report(exc, path)
+    return Replay(queue, archive_queue(config, queue), limit).run(targets)
+
+
+def without_failure(properties: dict) -> dict:
+    """The properties of an archived message with its failure headers gone: as a copy sent
+    back to the work queue carries them, the retry count starting afresh."""
+    headers = {
+        name: value
+        for name, value in properties.get("headers", {}).items()
+        if name not in FAILURE_HEADERS
+    }
+    kept = {name: value for name, value in properties.items() if name != "headers"}
+    return {**kept, "headers": headers} if headers else kept
+
+
+class Replay:
+    """One run of the command. A stop signal lets the message in hand finish, its copy confirmed
+    and the archived one acked; a second one abandons it, and then it stays in the archive while
+    its copy, if already sent, may reach the work queue too."""
+
+    def __init__(self, queue: str, archive: str, limit: int | None) -> None:
+        self._queue = queue
+        self._archive = archive
+        self._limit = limit
+        self._moved = 0
+        self._started = False  # the archive was found: from then on the count is printed
+        self._in_hand = False
+        self._done = False  # it moved what it set out to move, or found the archive empty
+        self._connection: Connection | None = None
+        self._signal: int | None = None
+        self._error: Exception | None = None
+        self._stopping = gevent.event.Event()
+        self._abandon = gevent.event.Event()
+
+    def run(self, targets: list[Target]) -> int:
+        handlers = [  # kept referenced for the whole run: a collected handler stops watching
+            gevent.signal_handler(signum, self._on_stop_signal, signum) for signum in STOP_SIGNALS
+        ]
+        try:
+            task = gevent.spawn(self._move_all, targets)
+            gevent.wait([task, self._abandon], count=1)
+            task.kill()  # nothing if it has ended
+        finally:
+            for handler in handlers:
+                handler.cancel()
+        status = self._report(self._error)
+        if self._started:
+            moved = counted(self._moved, "message")
+            print(f"moved {moved} from '{self._archive}' to '{self._queue}'")
+        return status
+
+    def _move_all(self, targets: list[Target]) -> None:
+        """Keeps the error that stops it rather than raising it, which gevent would print."""
+        try:
+            self._connect_and_move(targets)
+        except Exception as exc:
+            self._error = exc
+
+    def _connect_and_move(self, targets: list[Target]) -> None:
+        self._connection = connect(shuffled(targets), connection_name())
+        try:
+            channel = self._connection.channel()
+            try:
+                count = channel.ready_messages(self._archive)
+            except ChannelClosed as exc:
+                raise ReplayError(f"archive queue '{self._archive}': {exc}") from None
+            self._started = True
+            channel.enable_confirms()
+            self._move(channel, count if self._limit is None else min(count, self._limit))
+            channel.close()  # waits for the broker to have taken every ack
+        finally:
+            self._connection.close()
+
+    def _move(self, channel: Channel, count: int) -> None:
+        """At most `count` messages, for the archive may be fed while it is replayed."""
+        for _ in range(count):
+            if self._stopping.is_set():
+                return
+            self._in_hand = True
+            delivery = channel.get(self._archive)
+            if delivery is None:
+                break
+            self._move_one(channel, delivery)
+            self._in_hand = False
+        self._done = True
+
+    def _move_one(self, channel: Channel, delivery: Delivery) -> None:
+        try:
+            properties = without_failure(delivery.properties)
+            copy = outgoing("", self._queue, delivery.body, properties, mandatory=True)
+            channel.publish(copy).get()
+        except (PublishError, TypeError, ValueError) as exc:
+            channel.reject(delivery.delivery_tag, requeue=True)
+            raise ReplayError(f"cannot move {_named(delivery)} to '{self._queue}': {exc}") from None
+        channel.ack(delivery.delivery_tag)
+        self._moved += 1
+
+    def _on_stop_signal(self, signum: int) -> None:
+        name = signal.Signals(signum).name
+        if self._signal is None:
+            self._signal = signum
+            self._stopping.set()
+            if self._in_hand:
+                log.warning("%s received; stopping after the message in hand", name)
+                return
+            log.warning("%s received; stopping", name)
+        else:
+            log.warning("%s received again; the message in hand stays in the archive", name)
+        self._abandon.set()
+
+    def _report(self, error: Exception | None) -> int:
+        """Log what stopped the replay, if anything did; the exit status."""
+        if error is None:
+            # Else a signal stopped it: the shell's status for that, 130 for SIGINT.
+            return 0 if self._done else 128 + self._signal
+        if not isinstance(error, AMQPError | ReplayError):
+            raise error
+        lost = self._connection is not None and self._connection.closed.value
+        if lost:
+            why = f"lost the connection to {self._connection.target}: {lost}"
+        elif isinstance(error, ChannelClosed):
+            why = f"the broker closed the channel: {error}"
+        else:
+            why = str(error)
+        if self._started:
+            why += f"; stopped after moving {counted(self._moved, 'message')}, the rest stays in "
+            why += f"'{self._archive}'"
+        log.error("%s", why)
+        return error.exit_status
+
+
+def _named(delivery: Delivery) -> str:
+    message_id = delivery.properties.get("message_id")
+    return f"message {excerpt(message_id)}" if message_id else "a message without message_id"

@@ -1,0 +1,275 @@
+"""`amqp-dispatcher replay`: archived messages back to their work queue, against the broker."""
+
+import contextlib
+import json
+import re
+import signal
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from conftest import BROKER, consumer_config, wait_for
+from proxy import Proxy
+
+from amqpdispatcher.replay import without_failure
+
+FAILURE = {
+    "x-retry-count": 4,
+    "x-exception-type": "RuntimeError",
+    "x-exception-message": "scripted failure",
+    "x-failed-at": "2024-05-01T12:00:00.000000Z",
+}
+MANY = 5000  # for a replay to stop halfway, with time to spare
+ORIGIN = {"x-original-exchange": "events", "x-original-routing-key": "job.created"}
+
+
+def archive(broker, queue: str, count: int, work_queue: bool = True) -> str:
+    """`queue`, unless not `work_queue`, and its archive holding `count` failed messages, whose
+    ids are 0 to count - 1."""
+    archived = f"{queue}.archive"
+    broker.queues.append(archived)
+    if work_queue:
+        broker.channel.queue_declare(queue)
+    broker.channel.queue_declare(archived)
+    for n in range(count):
+        broker.publish(
+            archived,
+            {"id": n},
+            message_id=f"m{n}",
+            content_type="application/json",
+            headers={**FAILURE, **ORIGIN, "tenant": "acme"},
+        )
+    return archived
+
+
+def command(daemon, queue: str) -> list[str]:
+    config = str(daemon.config_path)
+    return [sys.executable, "-m", "amqpdispatcher", "replay", "--config", config, "--queue", queue]
+
+
+def replay(daemon, queue: str, *args: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [*command(daemon, queue), *args], capture_output=True, text=True, env=daemon.env, timeout=60
+    )
+
+
+def start_replay(daemon, queue: str, stderr: Path | None = None) -> subprocess.Popen:
+    return subprocess.Popen(
+        command(daemon, queue),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE if stderr is None else stderr.open("w"),
+        text=True,
+        env=daemon.env,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+    )
+
+
+@contextlib.contextmanager
+def proxied() -> Iterator[Proxy]:
+    proxy = Proxy((BROKER.host, BROKER.port))
+    try:
+        yield proxy
+    finally:
+        proxy.close()
+
+
+def proxy_url(proxy: Proxy, mask: bool = False) -> str:
+    password = "***" if mask else BROKER.password
+    return f"amqp://{BROKER.username}:{password}@127.0.0.1:{proxy.port}/"
+
+
+def ids(broker, queue: str) -> list[int]:
+    return [json.loads(body)["id"] for _method, _properties, body in broker.get_all(queue)]
+
+
+def moved(stdout: str, queue: str) -> int:
+    match = re.fullmatch(rf"moved (\d+) messages? from '{queue}\.archive' to '{queue}'\n", stdout)
+    assert match, stdout
+    return int(match.group(1))
+
+
+def assert_nothing_lost(broker, queue: str, count: int, total: int) -> None:
+    """After a replay that moved `count` of `total` messages and stopped short: the first
+    `count` in the work queue, in order, and the rest in the archive, one of them maybe in both
+    (its copy sent, but not confirmed; or confirmed, but its ack lost)."""
+    back, left = ids(broker, queue), ids(broker, f"{queue}.archive")
+    assert back in (list(range(count)), list(range(count + 1)))
+    assert len(set(back) & set(left)) <= 1
+    assert sorted(set(back) | set(left)) == list(range(total))
+
+
+def errors(stderr: str) -> list[str]:
+    assert "Traceback" not in stderr
+    return [line for line in stderr.splitlines() if " ERROR " in line]
+
+
+def test_every_archived_message_goes_back_without_its_failure(broker, daemon_factory):
+    queue = broker.queue_name()
+    archived = archive(broker, queue, 5)
+    result = replay(daemon_factory(consumer_config(queue)), queue)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == f"moved 5 messages from '{archived}' to '{queue}'\n"
+    assert errors(result.stderr) == []
+    got = broker.get_all(queue)
+    assert [json.loads(body)["id"] for _method, _properties, body in got] == [0, 1, 2, 3, 4]
+    for n, (method, properties, _body) in enumerate(got):
+        assert (method.exchange, method.routing_key) == ("", queue)
+        assert properties.message_id == f"m{n}"
+        assert properties.content_type == "application/json"
+        assert properties.delivery_mode == 2
+        assert properties.headers == {**ORIGIN, "tenant": "acme"}
+    assert broker.messages(archived) == 0
+
+
+def test_limit_moves_the_first_messages_only(broker, daemon_factory):
+    queue = broker.queue_name()
+    archived = archive(broker, queue, 5)
+    result = replay(daemon_factory(consumer_config(queue)), queue, "--limit", "2")
+    assert result.returncode == 0, result.stderr
+    assert moved(result.stdout, queue) == 2
+    assert ids(broker, queue) == [0, 1]
+    assert ids(broker, archived) == [2, 3, 4]
+
+
+def test_a_fixed_consumer_then_acks_the_replayed_messages(broker, daemon_factory):
+    queue = broker.queue_name()
+    archived = archive(broker, queue, 3)
+    daemon = daemon_factory(consumer_config(queue))
+    assert replay(daemon, queue).returncode == 0
+    daemon.start().wait_ready()
+    wait_for(lambda: len(daemon.records("done")) == 3, what="the replayed messages")
+    assert daemon.stop() == 0
+    consumed = daemon.records("consume")
+    assert [record["id"] for record in consumed] == [0, 1, 2]
+    assert all("x-retry-count" not in record["headers"] for record in consumed)
+    assert broker.messages(queue) == 0
+    assert broker.messages(archived) == 0
+
+
+def test_an_empty_archive_moves_nothing(broker, daemon_factory):
+    queue = broker.queue_name()
+    archive(broker, queue, 0)
+    result = replay(daemon_factory(consumer_config(queue)), queue)
+    assert result.returncode == 0, result.stderr
+    assert moved(result.stdout, queue) == 0
+
+
+def test_a_missing_archive_is_named(broker, daemon_factory):
+    queue = broker.queue_name()
+    result = replay(daemon_factory(consumer_config(queue)), queue)
+    assert result.returncode == 1
+    assert result.stdout == ""
+    (error,) = errors(result.stderr)
+    assert error.endswith(
+        f"ERROR [amqp-dispatcher] archive queue '{queue}.archive': NOT_FOUND - no queue "
+        f"'{queue}.archive' in vhost '{BROKER.vhost}' (404)"
+    )
+
+
+def test_a_copy_the_broker_refuses_leaves_its_message_in_the_archive(broker, daemon_factory):
+    queue = broker.queue_name("missing")  # no such queue: the mandatory copy is unroutable
+    archived = archive(broker, queue, 2, work_queue=False)
+    result = replay(daemon_factory(consumer_config(queue)), queue)
+    assert result.returncode == 1
+    assert moved(result.stdout, queue) == 0
+    (error,) = errors(result.stderr)
+    assert error.endswith(
+        f"ERROR [amqp-dispatcher] cannot move message 'm0' to '{queue}': unroutable: NO_ROUTE "
+        f"(312); stopped after moving 0 messages, the rest stays in '{archived}'"
+    )
+    assert ids(broker, archived) == [0, 1]
+
+
+def test_config_problems_stop_the_replay_before_the_broker(broker, daemon_factory):
+    queue = broker.queue_name()
+    daemon = daemon_factory({"consumers": [{"queue": queue}]})
+    result = replay(daemon, queue)
+    assert result.returncode == 78
+    assert f"{daemon.config_path}: consumers[0].consumer: is required" in result.stderr
+    assert result.stdout == ""
+
+
+@pytest.mark.parametrize(("signum", "status"), [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
+def test_a_stop_signal_leaves_the_rest_in_the_archive(broker, daemon_factory, signum, status):
+    queue, total = broker.queue_name(), MANY
+    archived = archive(broker, queue, total)
+    process = start_replay(daemon_factory(consumer_config(queue)), queue)
+    wait_for(lambda: broker.messages(queue) > 0, what="the first messages moved")
+    process.send_signal(signum)
+    stdout, stderr = process.communicate(timeout=30)
+    assert process.returncode == status, stderr
+    count = moved(stdout, queue)
+    assert 0 < count < total
+    assert ids(broker, queue) == list(range(count))
+    assert ids(broker, archived) == list(range(count, total))
+
+
+def test_a_lost_connection_leaves_the_rest_in_the_archive(broker, daemon_factory):
+    queue, total = broker.queue_name(), MANY
+    archived = archive(broker, queue, total)
+    with proxied() as proxy:
+        daemon = daemon_factory(consumer_config(queue), RABBITMQ_URL=proxy_url(proxy))
+        process = start_replay(daemon, queue)
+        wait_for(lambda: broker.messages(queue) > 0, what="the first messages moved")
+        proxy.cut()
+        stdout, stderr = process.communicate(timeout=30)
+    assert process.returncode == 1, stderr
+    count = moved(stdout, queue)
+    (error,) = errors(stderr)
+    assert re.search(
+        rf"ERROR \[amqp-dispatcher\] lost the connection to {re.escape(proxy_url(proxy, True))}: "
+        rf".+; stopped after moving {count} messages?, the rest stays in "
+        rf"'{re.escape(archived)}'$",
+        error,
+    )
+    assert_nothing_lost(broker, queue, count, total)
+
+
+def test_a_second_signal_abandons_the_message_in_hand(broker, daemon_factory, tmp_path):
+    queue, total = broker.queue_name(), MANY
+    archived = archive(broker, queue, total)
+    log = tmp_path / "replay.log"
+    with proxied() as proxy:
+        daemon = daemon_factory(consumer_config(queue), RABBITMQ_URL=proxy_url(proxy))
+        process = start_replay(daemon, queue, stderr=log)
+        wait_for(lambda: broker.messages(queue) > 0, what="the first messages moved")
+        proxy.blackhole()  # the message in hand is never confirmed
+        process.send_signal(signal.SIGINT)
+        wait_for(lambda: "stopping after the message in hand" in log.read_text())
+        process.send_signal(signal.SIGINT)
+        stdout, _ = process.communicate(timeout=30)
+    assert process.returncode == 130, log.read_text()
+    count = moved(stdout, queue)
+    assert "SIGINT received again; the message in hand stays in the archive" in log.read_text()
+    wait_for(lambda: broker.messages(queue) + broker.messages(archived) >= total)
+    assert_nothing_lost(broker, queue, count, total)
+
+
+def test_failure_headers_are_removed_and_the_rest_kept():
+    properties = {"message_id": "m1", "headers": {**FAILURE, **ORIGIN}}
+    assert without_failure(properties) == {"message_id": "m1", "headers": ORIGIN}
+    assert without_failure({"message_id": "m1", "headers": FAILURE}) == {"message_id": "m1"}
+    assert without_failure({"priority": 3}) == {"priority": 3}
+
+
+@pytest.mark.parametrize(
+    ("args", "error"),
+    [
+        ((), "the following arguments are required: --queue"),
+        (("--queue", "q", "--limit", "0"), "argument --limit: expected a whole number >= 1"),
+        (("--queue", "q", "--limit", "\u0663"), "argument --limit: expected a whole number >= 1"),
+    ],
+)
+def test_usage_errors(args, error):
+    command = [sys.executable, "-m", "amqpdispatcher", "replay", *args]
+    result = subprocess.run(command, capture_output=True, text=True)
+    assert result.returncode == 2
+    assert f"amqp-dispatcher replay: error: {error}" in result.stderr
+
+
+def test_the_help_names_the_subcommand():
+    command = [sys.executable, "-m", "amqpdispatcher", "--help"]
+    usage = subprocess.run(command, capture_output=True, text=True).stdout
+    assert "amqp-dispatcher replay" in usage
