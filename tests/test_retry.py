@@ -66,11 +66,15 @@ def test_the_retry_queues_are_quorum_like_the_work_queue(broker, daemon_factory)
     retry = {"max_retries": 1, "backoff": [0.5]}
     config, queue = retry_config(broker, retry, durable=True, x_queue_type="quorum")
     daemon = started(daemon_factory, config)
-    lines = broker.node.rabbitmqctl("list_queues", "--no-table-headers", "name", "type", "durable")
-    types = {row[0]: row[1:] for row in (line.split("\t") for line in lines.splitlines())}
+    columns = ("--no-table-headers", "name", "type", "durable", "arguments")
+    lines = broker.node.rabbitmqctl("list_queues", *columns).splitlines()
+    queues = {row[0]: row[1:] for row in (line.split("\t") for line in lines)}
     assert daemon.stop() == 0
     for name in (queue, f"{queue}.delay.0.5s", f"{queue}.archive"):
-        assert types[name] == ["quorum", "true"], name
+        assert queues[name][:2] == ["quorum", "true"], name
+    delay_arguments = queues[f"{queue}.delay.0.5s"][2]
+    assert '{"x-dead-letter-strategy","at-least-once"}' in delay_arguments
+    assert '{"x-message-ttl",500}' in delay_arguments
 
 
 def archived(broker, queue: str) -> tuple:

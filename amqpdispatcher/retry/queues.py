@@ -10,6 +10,9 @@ from ..config import MAX_NAME_BYTES, ConsumerSpec, QueueSpec, RetrySpec, millise
 from ..excerpt import excerpt
 
 DELAY, ARCHIVE = "delay", "archive"
+# A quorum queue dead-letters at most once unless told otherwise; at least once needs
+# reject-publish overflow.
+_AT_LEAST_ONCE = {"x-dead-letter-strategy": "at-least-once", "x-overflow": "reject-publish"}
 
 
 def delay_queue_name(queue: str, seconds: float) -> str:
@@ -68,6 +71,7 @@ def _queues_of(
             "x-message-ttl": milliseconds(seconds),
             "x-dead-letter-exchange": "",
             "x-dead-letter-routing-key": consumer.queue,
+            **(_AT_LEAST_ONCE if quorum else {}),
         }
         yield f"{retry.path}.backoff[{index}]", DELAY, _spec(name, durable, arguments, retry)
     arguments = dict(queue_type)

@@ -182,9 +182,8 @@ def test_one_delay_queue_per_distinct_delay_expiring_into_the_work_queue_then_th
         assert queue.path == "consumers[0].retry"
 
 
-def delay_arguments(ttl: int, **more) -> dict:
+def delay_arguments(ttl: int) -> dict:
     return {
-        **more,
         "x-message-ttl": ttl,
         "x-dead-letter-exchange": "",
         "x-dead-letter-routing-key": "orders.new",
@@ -220,7 +219,16 @@ def test_quorum_like_the_work_queue():
     queues = [{"queue": "orders.new", "x_queue_type": "quorum"}]
     config = parsed({"max_retries": 1, "backoff": [1], "archive_ttl": 60}, queues=queues)
     assert [(q.name, q.durable, q.arguments) for q in config.retry_queues] == [
-        ("orders.new.delay.1s", True, delay_arguments(1000, **{"x-queue-type": "quorum"})),
+        (
+            "orders.new.delay.1s",
+            True,
+            {
+                "x-queue-type": "quorum",
+                **delay_arguments(1000),
+                "x-dead-letter-strategy": "at-least-once",
+                "x-overflow": "reject-publish",
+            },
+        ),
         ("orders.new.archive", True, {"x-queue-type": "quorum", "x-message-ttl": 60000}),
     ]
 
