@@ -2,6 +2,15 @@
 
 from .middleware import FailurePolicy, Middleware, RequeueAndReplace
 from .proxy import AlreadyAnswered
+from .retry.policy import PermanentFailure, RetryPolicy
 from .transport import PublishError
 
-__all__ = ["AlreadyAnswered", "FailurePolicy", "Middleware", "PublishError", "RequeueAndReplace"]
+__all__ = [
+    "AlreadyAnswered",
+    "FailurePolicy",
+    "Middleware",
+    "PermanentFailure",
+    "PublishError",
+    "RequeueAndReplace",
+    "RetryPolicy",
+]

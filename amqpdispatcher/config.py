@@ -3,6 +3,7 @@
 import copy
 import difflib
 import keyword
+import math
 import os
 import re
 from collections.abc import Callable, Mapping
@@ -18,12 +19,14 @@ from .substitution import Substituted, SubstitutionError, expand
 MAX_NAME_BYTES = 255  # AMQP short strings: names, routing keys, argument keys
 MAX_PREFETCH_COUNT = 65535  # basic.qos prefetch_count is a 16-bit field
 MAX_CONSUMER_COUNT = 10_000
+MAX_RETRIES = 2**31 - 1  # x-retry-count then fits a signed 32-bit header value
 MAX_YAML_VALUES = 100_000  # after alias expansion
 MAX_YAML_DEPTH = 50
 _INT64_MIN, _INT64_MAX = -(2**63), 2**63 - 1
 _UINT32_MAX = 2**32 - 1
 _MERGE_TAG = "tag:yaml.org,2002:merge"
 _DIGITS = re.compile(r"[0-9]+")
+_DECIMAL = re.compile(r"[0-9]+(\.[0-9]*)?|\.[0-9]+")
 
 
 class ConfigError(ConfigurationError):
@@ -69,6 +72,17 @@ class QueueSpec:
 
 
 @dataclass(frozen=True)
+class RetrySpec:
+    """A consumer's `retry` block: seconds throughout, the archive queue's name resolved."""
+
+    max_retries: int
+    backoff: tuple[float, ...]
+    archive_queue: str
+    archive_ttl: float | None
+    path: str  # of the block, such as consumers[0].retry
+
+
+@dataclass(frozen=True)
 class ConsumerSpec:
     consumer: str
     queue: str
@@ -78,6 +92,7 @@ class ConsumerSpec:
     # The constructor's keyword arguments; left out of the hash, so that middleware can still
     # key a dict by the spec.
     options: dict[str, Any] = field(default_factory=dict, hash=False)
+    retry: RetrySpec | None = field(default=None, hash=False)
 
 
 @dataclass(frozen=True)
@@ -88,6 +103,9 @@ class Config:
     exchanges: tuple[ExchangeSpec, ...]
     queues: tuple[QueueSpec, ...]
     consumers: tuple[ConsumerSpec, ...]
+    # The delay and archive queues of the consumers' retry blocks (amqpdispatcher.retry.queues),
+    # declared after `queues`.
+    retry_queues: tuple[QueueSpec, ...] = ()
 
 
 def load_config(path: str, environ: Mapping[str, str] = os.environ) -> Config:
@@ -109,6 +127,10 @@ def _build_config(
         raise ConfigError(source, problems)
     data = _substitute(data, "", environ, problems)
     values = _fields(data, "", _TOP_LEVEL_FIELDS, problems)
+    # Imported here: the derivation builds on this module's specs.
+    from .retry.queues import retry_queues
+
+    values["retry_queues"] = retry_queues(values["queues"], values["consumers"] or (), problems)
     if problems:
         raise ConfigError(source, problems)
     return Config(source=source, **values)
@@ -295,6 +317,12 @@ def _read_int(text: str) -> int | str:
         return text
 
 
+def _read_number(text: str) -> int | float | str:
+    if not _DECIMAL.fullmatch(text):
+        return text
+    return int(text) if _DIGITS.fullmatch(text) else float(text)
+
+
 def _read_bool(text: str) -> bool | str:
     return {"true": True, "false": False}.get(text.lower(), text)
 
@@ -363,7 +391,47 @@ def _binding(entry: dict, path: str, problems: list[str]) -> BindingSpec:
 
 
 def _consumer(entry: dict, path: str, problems: list[str]) -> ConsumerSpec:
-    return ConsumerSpec(path=path, **_fields(entry, path, _CONSUMER_FIELDS, problems))
+    values = _fields(entry, path, _CONSUMER_FIELDS, problems)
+    retry, queue = values.pop("retry"), values["queue"]
+    if retry is None or queue is None:
+        return ConsumerSpec(path=path, **values)
+    spec = RetrySpec(
+        max_retries=retry["max_retries"],
+        backoff=retry["backoff"],
+        archive_queue=retry["archive_queue"] or default_archive_queue(queue),
+        archive_ttl=retry["archive_ttl"],
+        path=f"{path}.retry",
+    )
+    return ConsumerSpec(path=path, retry=spec, **values)
+
+
+def _retry(value: Any, path: str, problems: list[str]) -> dict | None:
+    """The block's values, or None if it has a problem."""
+    if not isinstance(value, dict):
+        problems.append(f"{path}: expected a mapping, got {_shown(value)}")
+        return None
+    found = len(problems)
+    values = _fields(value, path, _RETRY_FIELDS, problems)
+    if values["backoff"] == ():
+        problems.append(f"{path}.backoff: expected at least one delay")
+    return values if len(problems) == found else None
+
+
+def default_archive_queue(queue: str) -> str:
+    return f"{queue}.archive"
+
+
+def milliseconds(seconds: float) -> int:
+    """Seconds as RabbitMQ takes them: whole milliseconds."""
+    return round(seconds * 1000)
+
+
+def _is_seconds(value: object) -> bool:
+    """A number of seconds > 0, in whole milliseconds, that fits a TTL (32 bits of them)."""
+    if not isinstance(value, (int, float)) or isinstance(value, bool) or not 0 < value < math.inf:
+        return False
+    ms = value * 1000
+    return abs(ms - round(ms)) < 1e-6 and 1 <= round(ms) <= _UINT32_MAX
 
 
 # Generic machinery. A parser takes (value, path, problems) and returns the parsed value,
@@ -624,6 +692,20 @@ _CONSUMER_FIELDS = {
     "consumer_count": (_int_between(1, MAX_CONSUMER_COUNT), 1),
     "prefetch_count": (_int_between(0, MAX_PREFETCH_COUNT), 1),
     "options": (_options, {}),
+    "retry": (_retry, None),
+}
+
+_SECONDS = _scalar(
+    f"seconds > 0 in whole milliseconds, at most {_UINT32_MAX / 1000:.3f}",
+    _is_seconds,
+    _read_number,
+)
+
+_RETRY_FIELDS = {
+    "max_retries": (_int_between(0, MAX_RETRIES), _REQUIRED),
+    "backoff": (_scalars(_SECONDS), _REQUIRED),
+    "archive_queue": (_NAME, None),
+    "archive_ttl": (_SECONDS, None),
 }
 
 _TOP_LEVEL_FIELDS = {

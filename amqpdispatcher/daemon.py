@@ -22,6 +22,7 @@ from .interruption import Interrupted
 from .middleware import FailurePolicy, Hooks, Middleware, RequeueAndReplace
 from .pool import ConsumerPool
 from .publisher import Publisher
+from .retry.policy import RetryPolicy
 from .transport import AMQPError, Connection, ConnectionFailed, connect, connection_name
 from .url import Target, shuffled
 
@@ -60,7 +61,7 @@ class Dispatcher:
                 consumer_classes[spec.consumer],
                 queues.get(spec.queue),
                 self._publisher,
-                failure_policy,
+                RetryPolicy.for_consumer(spec) if spec.retry else failure_policy,
                 self._hooks,
             )
             for spec in config.consumers

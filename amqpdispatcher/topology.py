@@ -19,9 +19,10 @@ NOT_FOUND = 404
 
 
 def declare(connection: Connection, config: Config) -> None:
-    """Exchanges first, then each queue with its bindings, on a channel closed afterwards.
-    The first refusal stops it: the broker closes the channel on any declare error. Then the
-    dead-letter exchanges the config does not declare are checked."""
+    """Exchanges first, then each queue with its bindings, the retry blocks' delay and archive
+    queues last, on a channel closed afterwards. The first refusal stops it: the broker closes
+    the channel on any declare error. Then the dead-letter exchanges the config does not
+    declare are checked."""
     channel = connection.channel()
     for exchange in config.exchanges:
         with refusal(f"{exchange.path}: exchange {exchange.name!r}"):
@@ -34,13 +35,11 @@ def declare(connection: Connection, config: Config) -> None:
                 passive=exchange.passive,
                 arguments=exchange.arguments,
             )
-    for queue in config.queues:
+    queues = (*config.queues, *config.retry_queues)
+    for queue in queues:
         _declare_queue(channel, queue)
     channel.close()
-    exchanges, queues = (
-        counted(len(config.exchanges), "exchange"),
-        counted(len(config.queues), "queue"),
-    )
+    exchanges, queues = counted(len(config.exchanges), "exchange"), counted(len(queues), "queue")
     log.info("declared %s and %s", exchanges, queues)
     for reference in undeclared_exchanges(config):
         if reference.dead_letter:

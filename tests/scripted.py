@@ -9,14 +9,14 @@ import time
 
 import gevent
 
-from amqpdispatcher import PublishError
+from amqpdispatcher import PermanentFailure, PublishError
 
 _ids = itertools.count(1)
 
 
 def record(**event) -> None:
     with open(os.environ["RECORD_FILE"], "a") as out:
-        out.write(json.dumps({**event, "t": time.time()}) + "\n")
+        out.write(json.dumps({**event, "t": time.time()}, default=str) + "\n")  # x-death: dates
 
 
 class Scripted:
@@ -31,7 +31,8 @@ class Scripted:
     running, set to raise SystemExit), ["publish", exchange, routing_key, body], ["try-publish",
     exchange, routing_key, body, mandatory] (records the outcome), ["publish-json", exchange,
     routing_key, obj], ["publish-misordered", exchange, routing_key, body] (the body where the
-    headers belong). No steps: return silently."""
+    headers belong), ["raise-below-retry", n] (raises while the x-retry-count header is below
+    n), "raise-permanent" (raises PermanentFailure). No steps: return silently."""
 
     def __init__(self) -> None:
         self.instance = next(_ids)
@@ -62,6 +63,10 @@ class Scripted:
         elif step == "reject":
             amqp.reject(requeue=not msg.delivery_info["redelivered"])
         elif step == "raise" or (step == "raise-once" and not msg.delivery_info["redelivered"]):
+            raise RuntimeError("scripted failure")
+        elif step == "raise-permanent":
+            raise PermanentFailure("scripted: never going to work")
+        elif step[0] == "raise-below-retry" and msg.headers.get("x-retry-count", 0) < step[1]:
             raise RuntimeError("scripted failure")
         elif step == "twice":
             amqp.ack()

@@ -9,6 +9,7 @@ import pytest
 
 from amqpdispatcher import topology
 from amqpdispatcher.config import parse_config
+from amqpdispatcher.errors import BrokerRefusal
 from amqpdispatcher.transport import ChannelClosed
 
 
@@ -28,7 +29,9 @@ class StubChannel:
                 raise self._refusals[name]
 
     def declare_queue(self, name: str, **flags) -> None:
-        pass
+        self._checked.append(f"queue {name}")
+        if name in self._refusals:
+            raise self._refusals[name]
 
     def bind_queue(self, queue: str, exchange: str, routing_key: str, arguments: dict) -> None:
         pass
@@ -70,7 +73,7 @@ def warnings(caplog) -> list[str]:
 def test_only_undeclared_dead_letter_exchanges_are_checked_each_on_its_own_channel(caplog):
     connection = StubConnection({})
     topology.declare(connection, CONFIG)
-    assert connection.checked == ["dlx"]
+    assert connection.checked == ["queue a", "queue b", "queue c", "dlx"]
     assert len(connection.channels) == 2
     assert all(channel.closed for channel in connection.channels)
     assert warnings(caplog) == []
@@ -99,3 +102,35 @@ def test_a_lost_connection_passes_through():
     connection = StubConnection({"dlx": ChannelClosed(0, "connection lost")})
     with pytest.raises(ChannelClosed):
         topology.declare(connection, CONFIG)
+
+
+RETRYING = parse_config(
+    {
+        "queues": [{"queue": "a"}],
+        "consumers": [
+            {"consumer": "m:C", "queue": "a", "retry": {"max_retries": 2, "backoff": [1, 5]}},
+            {"consumer": "m:D", "queue": "a", "retry": {"max_retries": 1, "backoff": [1]}},
+        ],
+    },
+    "cfg.yaml",
+    {},
+)
+
+
+def test_the_retry_queues_are_declared_after_the_others_each_once():
+    connection = StubConnection({})
+    topology.declare(connection, RETRYING)
+    assert connection.checked == [
+        "queue a",
+        "queue a.delay.1s",
+        "queue a.delay.5s",
+        "queue a.archive",
+    ]
+
+
+def test_a_refused_retry_queue_is_named_by_its_retry_block():
+    refused = ChannelClosed(406, "PRECONDITION_FAILED - inequivalent arg 'x-message-ttl'")
+    connection = StubConnection({"a.delay.5s": refused})
+    with pytest.raises(BrokerRefusal) as info:
+        topology.declare(connection, RETRYING)
+    assert str(info.value).startswith("consumers[0].retry: queue 'a.delay.5s'")
