@@ -10,7 +10,7 @@ import signal
 import gevent
 import gevent.event
 
-from .config import Config, load_config
+from .config import Config, default_archive_queue, load_config
 from .errors import DispatcherError, report
 from .excerpt import counted, excerpt
 from .retry.headers import FAILURE_HEADERS
@@ -37,9 +37,13 @@ class ReplayError(DispatcherError):
 
 
 def archive_queue(config: Config, queue: str) -> str:
-    """The archive of `queue`: `<queue>.archive`, the default. It will read the `retry`
-    block's `archive_queue` of the consumers entry for `queue`, when there is one."""
-    return f"{queue}.archive"
+    """The archive of `queue`: the `archive_queue` of the retry block of a consumers entry of
+    `queue`, or `<queue>.archive`, the default, when no entry has one (its retry block may have
+    been removed since the messages were archived)."""
+    for consumer in config.consumers:
+        if consumer.queue == queue and consumer.retry is not None:
+            return consumer.retry.archive_queue
+    return default_archive_queue(queue)
 
 
 def replay(path: str, queue: str, limit: int | None = None) -> int:
