@@ -32,7 +32,8 @@ class Scripted:
     exchange, routing_key, body, mandatory] (records the outcome), ["publish-json", exchange,
     routing_key, obj], ["publish-misordered", exchange, routing_key, body] (the body where the
     headers belong), ["raise-below-retry", n] (raises while the x-retry-count header is below
-    n), "raise-permanent" (raises PermanentFailure). No steps: return silently."""
+    n), "raise-permanent" (raises PermanentFailure), ["raise-until-file", path] (raises until the
+    test creates the file: a fix deployed). No steps: return silently."""
 
     def __init__(self) -> None:
         self.instance = next(_ids)
@@ -68,6 +69,8 @@ class Scripted:
             raise PermanentFailure("scripted: never going to work")
         elif step[0] == "raise-below-retry" and msg.headers.get("x-retry-count", 0) < step[1]:
             raise RuntimeError("scripted failure")
+        elif step[0] == "raise-until-file" and not os.path.exists(step[1]):
+            raise RuntimeError("scripted failure until fixed")
         elif step == "twice":
             amqp.ack()
             try:
