@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 from ..config import ConsumerSpec, default_archive_queue
 from ..excerpt import clip
 from ..middleware import FailurePolicy
+from ..transport import sendable
 from .headers import (
     EXCEPTION_MESSAGE,
     EXCEPTION_TYPE,
@@ -65,7 +66,7 @@ class RetryPolicy(FailurePolicy):
         return cls(consumer.queue, retry.max_retries, retry.backoff, retry.archive_queue)
 
     def answer(self, amqp: AMQPProxy, message: Message, exception: BaseException) -> None:
-        headers = dict(message.headers)
+        headers = sendable(message.headers)  # a header of another client may be a float
         count = retry_count(headers)
         info = message.delivery_info
         # A retried message comes back through the default exchange: keep the first ones.

@@ -10,7 +10,7 @@ from .channel import Channel
 from .connection import Connection, connect, connection_name
 from .delivery import Delivery, delivery_of
 from .errors import AMQPError, ChannelClosed, ConnectionFailed, PublishError, Refused
-from .outgoing import Outgoing, outgoing
+from .outgoing import Outgoing, outgoing, sendable
 
 __all__ = [
     "AMQPError",
@@ -26,4 +26,5 @@ __all__ = [
     "connection_name",
     "delivery_of",
     "outgoing",
+    "sendable",
 ]

@@ -3,6 +3,7 @@ close the channel."""
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Mapping
 from datetime import datetime
 from decimal import Decimal
@@ -143,6 +144,29 @@ def _check_field(where: str, value) -> None:
             pika.data.encode_value([], value)
         except Exception:
             raise ValueError(f"{where}: out of AMQP's range: {excerpt(value)}") from None
+
+
+def sendable(value: object) -> object:
+    """A header value as delivered, made one that can be sent again. pika reads AMQP's float and
+    double but cannot write them: a float becomes the Decimal of its shortest repr when AMQP's
+    decimal (a scale of at most 255 digits, a 32-bit unscaled value) holds it, its str()
+    otherwise. Lists and tables are gone through; every other value is returned as it is."""
+    if isinstance(value, float):
+        return _decimal(value)
+    if isinstance(value, dict):
+        return {key: sendable(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [sendable(item) for item in value]
+    return value
+
+
+def _decimal(value: float) -> Decimal | str:
+    if not math.isfinite(value):
+        return str(value)
+    number = Decimal(repr(value)).normalize()
+    scale = max(0, -number.as_tuple().exponent)
+    unscaled = int(number.scaleb(scale))
+    return number if scale <= 255 and -(2**31) <= unscaled < 2**31 else str(value)
 
 
 def _body(body) -> bytes:

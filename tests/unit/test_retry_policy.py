@@ -10,6 +10,7 @@ import pytest
 
 from amqpdispatcher import PermanentFailure, PublishError, RetryPolicy
 from amqpdispatcher.config import parse_config
+from amqpdispatcher.message import Message
 from amqpdispatcher.retry.headers import (
     EXCEPTION_MESSAGE,
     EXCEPTION_TYPE,
@@ -19,6 +20,9 @@ from amqpdispatcher.retry.headers import (
     RETRY_COUNT,
 )
 from amqpdispatcher.testing import FakeAMQP, make_message, run_consumer
+from amqpdispatcher.transport import sendable
+
+from .channel import FakeDelivery
 
 POLICY = RetryPolicy("orders.new", max_retries=4, backoff=[1, 5, 0.5])
 
@@ -217,3 +221,33 @@ def test_the_archive_is_named_after_the_queue_by_default():
 def test_a_backoff_is_needed():
     with pytest.raises(ValueError, match="backoff needs at least one delay"):
         RetryPolicy("q", max_retries=1, backoff=[])
+
+
+def test_float_headers_of_another_client_are_copied_as_decimals():
+    """pika reads AMQP's doubles as floats but cannot write them: without the conversion, the
+    copy could never be published and the message would loop back to its queue."""
+    delivery = FakeDelivery(1, b"{}", {"headers": {"score": 0.25, "ratios": [1.5, 1e300]}})
+    outcome = run_consumer(Failing(ValueError("x")), Message(delivery), policy=POLICY)
+    (copy,) = outcome.published
+    assert copy.headers["score"] == Decimal("0.25")
+    assert copy.headers["ratios"] == [Decimal("1.5"), "1e+300"]
+    assert outcome.answer == "ack"
+
+
+@pytest.mark.parametrize(
+    ("value", "sent"),
+    [
+        (0.1, Decimal("0.1")),
+        (-2.0, Decimal("-2")),
+        (123456.789, Decimal("123456.789")),
+        (1 / 3, "0.3333333333333333"),  # 16 digits: more than 32 bits unscaled
+        (1e300, "1e+300"),
+        (float("inf"), "inf"),
+        (float("nan"), "nan"),
+        ({"deep": [0.5]}, {"deep": [Decimal("0.5")]}),
+        ("text", "text"),
+        (7, 7),
+    ],
+)
+def test_sendable_values(value, sent):
+    assert sendable(value) == sent
