@@ -149,8 +149,9 @@ class Reader:
 
 @pytest.fixture
 def tutorial_names(node_broker):
-    node_broker.queues += ["orders.new", "orders.priced", "orders.dead-letters"]
-    node_broker.exchanges += ["orders", "orders.dead-letter"]
+    node_broker.queues += ["orders.new", "orders.priced", "orders.new.archive"]
+    node_broker.queues += [f"orders.new.delay.{seconds}s" for seconds in (1, 10, 60)]
+    node_broker.exchanges.append("orders")
 
 
 def test_the_tutorial_works_as_written(node, tutorial_names, tmp_path):
