@@ -2,6 +2,7 @@
 counts finished ones; when BENCH_COUNT are done, the time span and what the scenario measures
 are written to BENCH_STATS."""
 
+import itertools
 import json
 import os
 import time
@@ -11,6 +12,7 @@ import gevent
 _count = 0
 _first = 0.0
 _latencies: list[float] = []
+_first_deliveries = itertools.count(1)
 
 
 def _begin() -> None:
@@ -55,4 +57,15 @@ class Latency(Trivial):
     def consume(self, amqp, msg) -> None:
         _begin()
         _latencies.append(time.time() - float(msg.headers["sent"]))
+        _done_one()
+
+
+class FailsOnce(Trivial):
+    """Raises on the first delivery of one message in ten: the retry policy sends it through a
+    delay queue, and its second delivery succeeds."""
+
+    def consume(self, amqp, msg) -> None:
+        _begin()
+        if "x-retry-count" not in msg.headers and next(_first_deliveries) % 10 == 0:
+            raise RuntimeError("fails once")
         _done_one()

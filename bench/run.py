@@ -29,6 +29,7 @@ FULL = {
     "trivial": 50_000,
     "io": 20_000,
     "republish": 20_000,
+    "retry": 20_000,
     "latency_s": 20,
     "memory": (100_000, 1_000_000),
 }
@@ -37,6 +38,7 @@ QUICK = {
     "trivial": 5_000,
     "io": 2_000,
     "republish": 2_000,
+    "retry": 2_000,
     "latency_s": 2,
     "memory": (10_000, 50_000),
 }
@@ -105,18 +107,21 @@ class Consumer:
 
 
 def dispatcher(
-    queue: str, consumer: str, count: int, instances: int, prefetch: int, env: dict | None = None
+    queue: str,
+    consumer: str,
+    count: int,
+    instances: int,
+    prefetch: int,
+    env: dict | None = None,
+    retry: dict | None = None,
 ) -> Consumer:
-    config = {
-        "consumers": [
-            {
-                "consumer": f"consumers:{consumer}",
-                "queue": queue,
-                "consumer_count": instances,
-                "prefetch_count": prefetch,
-            }
-        ]
+    entry = {
+        "consumer": f"consumers:{consumer}",
+        "queue": queue,
+        "consumer_count": instances,
+        "prefetch_count": prefetch,
     }
+    config = {"consumers": [{**entry, "retry": retry} if retry else entry]}
     path = Path(tempfile.mkstemp(prefix="bench-config-", suffix=".yml")[1])
     path.write_text(yaml.safe_dump(config))
     command = [sys.executable, "-m", "amqpdispatcher", "--config", str(path)]
@@ -131,10 +136,10 @@ def rate(stats: dict, count: int) -> float:
     return count / (stats["last"] - stats["first"])
 
 
-def throughput(broker: Broker, make, count: int) -> tuple[float, float]:
+def throughput(broker: Broker, make, count: int, queue: str | None = None) -> tuple[float, float]:
     """Messages per second over `count` pre-published messages, and peak RSS in MB. The queue
     must be empty once the consumer has stopped: every message acked."""
-    queue = broker.queue()
+    queue = queue or broker.queue()
     broker.fill(queue, count)
     consumer = make(queue)
     stats = consumer.wait()
@@ -145,6 +150,25 @@ def throughput(broker: Broker, make, count: int) -> tuple[float, float]:
     if left:
         sys.exit(f"bench: {left} messages were not acked")
     return rate(stats, count), peak
+
+
+def retrying(broker: Broker, count: int) -> tuple[float, float]:
+    """As `throughput`, with one message in ten failing once and retried after 1 ms."""
+    queue = broker.queue()
+    retry = {"max_retries": 1, "backoff": [0.001]}
+    result = throughput(
+        broker,
+        partial(
+            dispatcher, consumer="FailsOnce", count=count, instances=100, prefetch=100, retry=retry
+        ),
+        count,
+        queue,
+    )
+    for derived in (f"{queue}.delay.0.001s", f"{queue}.archive"):
+        if broker.ready(derived):
+            sys.exit(f"bench: messages left in {derived}")
+        broker.delete(derived)
+    return result
 
 
 def latency(broker: Broker, seconds: int) -> dict:
@@ -208,7 +232,7 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="each scenario once, small")
     sizes = QUICK if parser.parse_args().quick else FULL
     broker = Broker()
-    runs: dict[str, list] = {"raw": [], "trivial": [], "io": [], "republish": []}
+    runs: dict[str, list] = {"raw": [], "trivial": [], "io": [], "republish": [], "retry": []}
     count, io, rp = sizes["trivial"], sizes["io"], sizes["republish"]
     for _ in range(sizes["runs"]):
         runs["raw"].append(throughput(broker, partial(raw, count=count, prefetch=100), count))
@@ -227,6 +251,7 @@ def main() -> None:
         )
         runs["republish"].append(throughput(broker, republisher, rp))
         broker.delete(out)
+        runs["retry"].append(retrying(broker, sizes["retry"]))
     median = {name: statistics.median(rate for rate, _ in values) for name, values in runs.items()}
     peak = {name: max(rss for _, rss in values) for name, values in runs.items()}
     results = {
@@ -238,6 +263,7 @@ def main() -> None:
             "trivial / raw": median["trivial"] / median["raw"],
             "io / ideal 10,000": median["io"] / 10_000,
             "republish / trivial": median["republish"] / median["trivial"],
+            "retry 10 % / trivial": median["retry"] / median["trivial"],
         },
         "latency": latency(broker, sizes["latency_s"]),
         "memory": memory(broker, sizes["memory"]),
