@@ -1,6 +1,7 @@
 """The publisher in-process, against the real broker."""
 
 import logging
+import uuid
 
 import gevent
 import pika
@@ -134,7 +135,7 @@ class Injected(BaseException):
     pass
 
 
-def test_any_failure_inside_pika_releases_the_mandatory_slot(broker, publisher, monkeypatch):
+def test_a_failure_inside_pika_does_not_block_later_mandatory_ones(broker, publisher, monkeypatch):
     queue = broker.queue_name()
     broker.channel.queue_declare(queue)
     publisher.publish("", queue, b"first", {}, mandatory=True)
@@ -150,6 +151,27 @@ def test_any_failure_inside_pika_releases_the_mandatory_slot(broker, publisher, 
     with gevent.Timeout(DEADLINE):
         publisher.publish("", queue, b"after", {}, mandatory=True)
     wait_for(lambda: broker.messages(queue) == 2)
+
+
+def test_mandatory_publishes_in_flight_together_each_get_their_own_outcome(broker, publisher):
+    queue = broker.queue_name()
+    broker.channel.queue_declare(queue)
+    missing = f"test.missing.{uuid.uuid4().hex[:8]}"  # never declared: unroutable
+    publisher.publish("", queue, b"first", {})  # the channel is up: the rest go out at once
+    outcomes = {}
+
+    def publish(n: int) -> None:
+        try:
+            publisher.publish("", missing if n % 3 == 0 else queue, b"m%d" % n, {}, True)
+        except PublishError as exc:
+            outcomes[n] = str(exc)
+        else:
+            outcomes[n] = "confirmed"
+
+    gevent.joinall([gevent.spawn(publish, n) for n in range(60)], raise_error=True)
+    for n in range(60):
+        assert outcomes[n] == ("unroutable: NO_ROUTE (312)" if n % 3 == 0 else "confirmed"), n
+    wait_for(lambda: broker.messages(queue) == 1 + 40)
 
 
 def test_headers_too_large_for_a_frame_are_refused_and_the_connection_stays(broker, publisher):

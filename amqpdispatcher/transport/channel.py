@@ -111,30 +111,21 @@ class Channel:
     def publish(self, message: Outgoing) -> gevent.event.AsyncResult | None:
         """Send a message. In confirm mode, the result is settled when the broker confirms it,
         or fails: with PublishError if the broker nacks or returns it, with ChannelClosed if the
-        channel closes first. Call from a greenlet, since a mandatory publish waits for the one
-        before it."""
+        channel closes first."""
         if message.properties_size > self._max_properties_size:
             raise ValueError(
                 f"headers: too large: the properties take {message.properties_size} bytes, "
                 f"the connection's frame size allows {self._max_properties_size}"
             )
-        serialised = self._confirms is not None and message.mandatory
-        if serialised:
-            self._confirms.mandatory.acquire()
-        try:
-            self._call(
-                self._pika.basic_publish,
-                exchange=message.exchange,
-                routing_key=message.routing_key,
-                body=message.body,
-                properties=message.properties,
-                mandatory=message.mandatory,
-            )
-        except BaseException:
-            if serialised:  # the next mandatory publish must not wait for this one forever
-                self._confirms.mandatory.release()
-            raise
-        return None if self._confirms is None else self._confirms.sent(message.mandatory)
+        self._call(
+            self._pika.basic_publish,
+            exchange=message.exchange,
+            routing_key=message.routing_key,
+            body=message.body,
+            properties=message.properties,
+            mandatory=message.mandatory,
+        )
+        return None if self._confirms is None else self._confirms.sent(message)
 
     def close(self) -> None:
         if self._pika.is_open:
