@@ -14,8 +14,9 @@ from importlib.metadata import version
 
 import gevent
 
+from . import logcontext
 from .blocking import MAX_BLOCKING_TIME, watch_event_loop
-from .config import Config, ConfigError, load_config
+from .config import LOG_FORMATS, Config, ConfigError, load_config
 from .daemon import Dispatcher
 from .errors import EXIT_CONFIG, EXIT_FAILURE, DispatcherError, report
 from .excerpt import counted
@@ -29,7 +30,7 @@ from .loader import (
     load_startup_handler,
     one_line,
 )
-from .logs import LoggingSetupError, setup_logging
+from .logs import LoggingSetupError, setup_logging, use_format
 from .references import warnings as exchange_warnings
 from .replay import replay
 from .url import DEFAULT_URL, mask, parse_url
@@ -50,6 +51,8 @@ def main(argv: list[str] | None = None) -> int:
     except LoggingSetupError as exc:
         print(f"amqp-dispatcher: {exc}", file=sys.stderr)
         return exc.exit_status
+    if getattr(args, "log_format", None):  # from the first line on, before the YAML is read
+        use_format(args.log_format)
     try:
         return args.start(args)
     except KeyboardInterrupt:  # SIGINT before the daemon's own handler is in place
@@ -65,7 +68,7 @@ def _start(args: argparse.Namespace) -> int:
     if args.validate:
         return validate(args.config)
     watch_event_loop(args.max_blocking_time)
-    return run(args.config, args.shutdown_timeout)
+    return run(args.config, args.shutdown_timeout, args.log_format)
 
 
 def _start_replay(args: argparse.Namespace) -> int:
@@ -94,18 +97,21 @@ def validate(path: str) -> int:
     return 0
 
 
-def run(path: str, shutdown_timeout: float) -> int:
+def run(path: str, shutdown_timeout: float, log_format: str | None = None) -> int:
+    """Run the daemon; `log_format`, given, wins over the YAML's."""
     # From the very start, before the startup handler and the imports: SIGHUP never kills.
     hangups = gevent.signal_handler(signal.SIGHUP, _on_hangup)
     try:
-        return _run(path, shutdown_timeout)
+        return _run(path, shutdown_timeout, log_format)
     finally:
         hangups.cancel()
 
 
-def _run(path: str, shutdown_timeout: float) -> int:
+def _run(path: str, shutdown_timeout: float, log_format: str | None) -> int:
     try:
         config = load_config(path)
+        log_format = log_format or config.log_format
+        use_format(log_format)
         url = os.environ.get("RABBITMQ_URL") or DEFAULT_URL
         targets = parse_url(url, os.environ.get("RABBITMQ_HEARTBEAT"))
         log.info("amqp-dispatcher %s: %s, broker %s", version("amqp-dispatcher"), path, mask(url))
@@ -113,6 +119,8 @@ def _run(path: str, shutdown_timeout: float) -> int:
             log.warning("%s: %s", path, warning)
         _run_startup_handler(config)
         middleware = create_middleware(config)
+        if log_format == "json":  # the consume context costs the text format nothing
+            middleware = logcontext.around(middleware)
         classes = load_consumer_classes(config)
     except DispatcherError as exc:
         return report(exc, path)
@@ -187,6 +195,12 @@ def _parser() -> argparse.ArgumentParser:
         metavar="SECONDS",
         help="warn when a consumer blocks the event loop this long, 0 for never "
         "(default: %(default)g)",
+    )
+    parser.add_argument(
+        "--log-format",
+        choices=LOG_FORMATS,
+        help="the format of the log lines on stderr, winning over the YAML's log_format "
+        "(default: the YAML's, else text)",
     )
     parser.add_argument(
         "--version", action="version", version=f"%(prog)s {version('amqp-dispatcher')}"

@@ -22,6 +22,7 @@ MAX_CONSUMER_COUNT = 10_000
 MAX_RETRIES = 2**31 - 1  # x-retry-count then fits a signed 32-bit header value
 MAX_YAML_VALUES = 100_000  # after alias expansion
 MAX_YAML_DEPTH = 50
+LOG_FORMATS = ("text", "json")
 _INT64_MIN, _INT64_MAX = -(2**63), 2**63 - 1
 _UINT32_MAX = 2**32 - 1
 _MERGE_TAG = "tag:yaml.org,2002:merge"
@@ -106,6 +107,7 @@ class Config:
     # The delay and archive queues of the consumers' retry blocks (amqpdispatcher.retry.queues),
     # declared after `queues`.
     retry_queues: tuple[QueueSpec, ...] = ()
+    log_format: str = "text"  # one of LOG_FORMATS; --log-format wins
 
 
 def load_config(path: str, environ: Mapping[str, str] = os.environ) -> Config:
@@ -714,4 +716,5 @@ _TOP_LEVEL_FIELDS = {
     "exchanges": (_list_of(_exchange, unique="exchange"), ()),
     "queues": (_list_of(_queue, unique="queue"), ()),
     "consumers": (_list_of(_consumer, non_empty=True), _REQUIRED),
+    "log_format": (_one_of(*LOG_FORMATS), "text"),
 }

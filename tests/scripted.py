@@ -3,6 +3,7 @@ recorded as a JSON line in the file named by RECORD_FILE, for the test to read b
 
 import itertools
 import json
+import logging
 import os
 import sys
 import time
@@ -33,7 +34,8 @@ class Scripted:
     routing_key, obj], ["publish-misordered", exchange, routing_key, body] (the body where the
     headers belong), ["raise-below-retry", n] (raises while the x-retry-count header is below
     n), "raise-permanent" (raises PermanentFailure), ["raise-until-file", path] (raises until the
-    test creates the file: a fix deployed). No steps: return silently."""
+    test creates the file: a fix deployed), ["log", text] (logs text at INFO to the `scripted`
+    logger). No steps: return silently."""
 
     def __init__(self) -> None:
         self.instance = next(_ids)
@@ -92,6 +94,8 @@ class Scripted:
             gevent.joinall([gevent.spawn(sys.exit, 5), gevent.spawn(_raise(KeyboardInterrupt()))])
         elif step == "leave-timer":
             gevent.Timeout(0.05, SystemExit(4)).start()
+        elif step[0] == "log":
+            logging.getLogger("scripted").info(step[1])
         elif step[0] == "sleep":
             gevent.sleep(step[1])
         elif step[0] == "await-file":

@@ -178,6 +178,11 @@ def test_middleware_is_kept_in_order():
     assert config.middleware == ("b.c:Metrics", "a:Log")
 
 
+def test_log_format_is_text_unless_the_yaml_says_json():
+    assert parse_config(minimal(), "cfg.yaml").log_format == "text"
+    assert parse_config(minimal(log_format="json"), "cfg.yaml").log_format == "json"
+
+
 def test_default_arguments_are_not_shared():
     config = parse_config(minimal(exchanges=[{"exchange": "a"}, {"exchange": "b"}]), "cfg.yaml")
     assert config.exchanges[0].arguments is not config.exchanges[1].arguments
@@ -196,6 +201,7 @@ def test_default_arguments_are_not_shared():
             "startup_handler: expected 'module:attribute', got 'hooks'",
         ),
         (minimal(middleware="m:M"), "middleware: expected a list, got 'm:M'"),
+        (minimal(log_format="JSON"), "log_format: expected one of text, json, got 'JSON'"),
         (minimal(middleware=["m:M", "m"]), "middleware[1]: expected 'module:attribute', got 'm'"),
         (
             {"consumers": [{"consumer": "m:C", "queue": "q", "prefech_count": 2}]},
