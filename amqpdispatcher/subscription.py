@@ -18,6 +18,10 @@ from .transport import AMQPError, Channel, Connection, Delivery
 
 log = logging.getLogger("amqp-dispatcher.pool")
 
+# How the reason given to after_consuming_stopped starts when the broker closed the channel for
+# a delivery unanswered past its consumer_timeout; metrics count those reasons.
+CONSUMER_TIMEOUT = "consumer_timeout"
+
 
 class Subscription:
     """After a reconnection the daemon attaches the subscription to the new connection; after
@@ -107,14 +111,38 @@ class Subscription:
     def _on_channel_closed(self, closed) -> None:
         if self._stopping:
             return
-        if closed.value.code:
-            self.recover(f"the broker closed the channel: {closed.value}")
+        error = closed.value
+        if error.ack_timed_out:
+            self._log_ack_timeout(error)
+            self._resume(f"{CONSUMER_TIMEOUT}: {error}")
+        elif error.code:
+            self.recover(f"the broker closed the channel: {error}")
         else:  # with its connection: the daemon attaches the subscription again
-            self._stopped(f"the channel closed: {closed.value}")
+            self._stopped(f"the channel closed: {error}")
+
+    def _log_ack_timeout(self, error: AMQPError) -> None:
+        """The broker counts from the delivery, so a message waiting behind a long call, in the
+        pool's prefetch, can overrun too. A consume call still running goes on to its end; its
+        answer can no longer reach the broker, which delivers its message again."""
+        log.error(
+            "%s (%s): a delivery from %r went unanswered past the broker's delivery "
+            "acknowledgement timeout, and the broker closed the channel (%s); its unanswered "
+            "messages go back to the queue and are delivered again; subscribing again. If "
+            "messages may wait that long for their answer, raise RabbitMQ's consumer_timeout "
+            "(rabbitmq.conf; per queue, from RabbitMQ 3.12, the x-consumer-timeout queue "
+            "argument or the consumer-timeout policy key)",
+            self._spec.path,
+            self._spec.consumer,
+            self._spec.queue,
+            error,
+        )
 
     def recover(self, reason: str) -> None:
         """Subscribe again in the background, with backoff; callable from the hub."""
         log.warning("%s on %r: %s; subscribing again", self._spec.path, self._spec.queue, reason)
+        self._resume(reason)
+
+    def _resume(self, reason: str) -> None:
         self._stopped(reason)
         if self._recovery is None or self._recovery.dead:
             self._recovery = gevent.spawn(self._resubscribe)

@@ -56,7 +56,8 @@ class Middleware:
 
     def after_consuming_stopped(self, consumer: ConsumerSpec, reason: str) -> None:
         """The pool's subscription ended: its channel closed, the broker cancelled it, or the
-        daemon is stopping."""
+        daemon is stopping. `reason` starts with "consumer_timeout:" when the broker closed the
+        channel for a delivery unanswered past its delivery acknowledgement timeout."""
 
     def before_shutdown(self) -> None:
         """The daemon is stopping: it stops taking messages and lets running calls finish."""

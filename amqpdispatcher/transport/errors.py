@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from ..errors import DispatcherError
 
+PRECONDITION_FAILED = 406
+
 
 class AMQPError(DispatcherError):
     """Base of the transport's errors; the text is meant for a log line."""
@@ -31,3 +33,11 @@ class ChannelClosed(AMQPError):
         super().__init__(f"{text} ({code})" if code else text)
         self.code = code
         self.text = text
+
+    @property
+    def ack_timed_out(self) -> bool:
+        """Whether the broker closed the channel because a delivery went unanswered past its
+        delivery acknowledgement timeout (RabbitMQ's consumer_timeout). RabbitMQ says so only
+        in the text: "delivery acknowledgement on channel 1 timed out", or, in some versions,
+        "consumer ack timed out on channel 1"."""
+        return self.code == PRECONDITION_FAILED and "ack" in self.text and "timed out" in self.text
