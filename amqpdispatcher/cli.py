@@ -11,11 +11,12 @@ import signal
 import sys
 from collections.abc import Callable
 from importlib.metadata import version
+from typing import TYPE_CHECKING
 
 import gevent
 
 from .blocking import MAX_BLOCKING_TIME, watch_event_loop
-from .config import Config, ConfigError, load_config
+from .config import MAX_PORT, Config, ConfigError, load_config
 from .daemon import Dispatcher
 from .errors import EXIT_CONFIG, EXIT_FAILURE, DispatcherError, report
 from .excerpt import counted
@@ -33,6 +34,9 @@ from .logs import LoggingSetupError, setup_logging
 from .references import warnings as exchange_warnings
 from .replay import replay
 from .url import DEFAULT_URL, mask, parse_url
+
+if TYPE_CHECKING:
+    from .http import Endpoint
 
 log = logging.getLogger("amqp-dispatcher")
 INTERRUPTED = 130  # the shell's status for a command stopped by SIGINT
@@ -65,7 +69,7 @@ def _start(args: argparse.Namespace) -> int:
     if args.validate:
         return validate(args.config)
     watch_event_loop(args.max_blocking_time)
-    return run(args.config, args.shutdown_timeout)
+    return run(args.config, args.shutdown_timeout, args.http_port, args.http_address)
 
 
 def _start_replay(args: argparse.Namespace) -> int:
@@ -94,16 +98,24 @@ def validate(path: str) -> int:
     return 0
 
 
-def run(path: str, shutdown_timeout: float) -> int:
+def run(
+    path: str,
+    shutdown_timeout: float,
+    http_port: int | None = None,
+    http_address: str | None = None,
+) -> int:
+    """The daemon; `http_port` and `http_address`, when given, override the config's."""
     # From the very start, before the startup handler and the imports: SIGHUP never kills.
     hangups = gevent.signal_handler(signal.SIGHUP, _on_hangup)
     try:
-        return _run(path, shutdown_timeout)
+        return _run(path, shutdown_timeout, http_port, http_address)
     finally:
         hangups.cancel()
 
 
-def _run(path: str, shutdown_timeout: float) -> int:
+def _run(
+    path: str, shutdown_timeout: float, http_port: int | None, http_address: str | None
+) -> int:
     try:
         config = load_config(path)
         url = os.environ.get("RABBITMQ_URL") or DEFAULT_URL
@@ -114,9 +126,28 @@ def _run(path: str, shutdown_timeout: float) -> int:
         _run_startup_handler(config)
         middleware = create_middleware(config)
         classes = load_consumer_classes(config)
+        endpoint = _endpoint(config, http_port, http_address)
     except DispatcherError as exc:
         return report(exc, path)
-    return Dispatcher(config, classes, targets, shutdown_timeout, middleware).run()
+    if endpoint is None:
+        return Dispatcher(config, classes, targets, shutdown_timeout, middleware).run()
+    middleware += endpoint.middleware  # last: the consume duration is consume's alone
+    try:
+        return Dispatcher(config, classes, targets, shutdown_timeout, middleware).run()
+    finally:
+        endpoint.stop()
+
+
+def _endpoint(config: Config, port: int | None, address: str | None) -> Endpoint | None:
+    """The HTTP endpoint, listening, if the command line or the config gives a port."""
+    port = port or config.http.port
+    if port is None:
+        return None
+    from .http import Endpoint  # only now: without a port, nothing of it is even imported
+
+    endpoint = Endpoint(config.consumers)
+    endpoint.start(address or config.http.address, port)
+    return endpoint
 
 
 def _run_startup_handler(config: Config) -> None:
@@ -189,6 +220,19 @@ def _parser() -> argparse.ArgumentParser:
         "(default: %(default)g)",
     )
     parser.add_argument(
+        "--http-port",
+        type=_port,
+        metavar="PORT",
+        help="serve /metrics, /healthz and /readyz on this port (default: the config's "
+        "http.port; without either, no HTTP server)",
+    )
+    parser.add_argument(
+        "--http-address",
+        metavar="ADDR",
+        help="the address the HTTP endpoint listens on (default: the config's http.address, "
+        "127.0.0.1 without it)",
+    )
+    parser.add_argument(
         "--version", action="version", version=f"%(prog)s {version('amqp-dispatcher')}"
     )
     return parser
@@ -225,6 +269,13 @@ def _count(value: str) -> int:
     """An argparse type: a whole number >= 1, in ASCII digits."""
     if not (value.isascii() and value.isdigit()) or int(value) < 1:
         raise argparse.ArgumentTypeError(f"expected a whole number >= 1, got {value!r}")
+    return int(value)
+
+
+def _port(value: str) -> int:
+    """An argparse type: a TCP port, 1 to 65535, in ASCII digits."""
+    if not (value.isascii() and value.isdigit()) or not 1 <= int(value) <= MAX_PORT:
+        raise argparse.ArgumentTypeError(f"expected a port from 1 to {MAX_PORT}, got {value!r}")
     return int(value)
 
 

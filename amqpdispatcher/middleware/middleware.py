@@ -45,6 +45,26 @@ class Middleware:
     ) -> None:
         """An instance raised `exception`; `new` replaces `old`, on which shutdown was called."""
 
+    def after_instance_retired(
+        self, consumer: ConsumerSpec, instance: object, exception: BaseException | None
+    ) -> None:
+        """shutdown(exception) was called on `instance`: it raised and is being replaced, or
+        the daemon is stopping (`exception` None)."""
+
+    def after_retry(self, consumer: ConsumerSpec, message: Message, retry_count: int) -> None:
+        """The retry policy sent a copy of the failed `message` to a delay queue, as retry
+        `retry_count`, and the broker confirmed it."""
+
+    def after_archive(
+        self, consumer: ConsumerSpec, message: Message, exception: BaseException
+    ) -> None:
+        """The retry policy sent a copy of `message`, failed for good with `exception`, to the
+        archive, and the broker confirmed it."""
+
+    def after_publish(self, exchange: str, routing_key: str, confirmed: bool) -> None:
+        """A consumer's publish ended: the broker confirmed the message, or it failed
+        (PublishError). Retry and archive copies are publishes too."""
+
     def after_connection_opened(self, target: Target) -> None:
         """The daemon's connection to `target` is open; the topology is declared next."""
 
