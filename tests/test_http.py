@@ -12,7 +12,7 @@ from conftest import consumer_config, wait_for
 from nodes import free_port
 from prometheus_client.parser import text_string_to_metric_families
 
-from amqpdispatcher.errors import EXIT_FAILURE
+from amqpdispatcher.errors import EXIT_CONFIG, EXIT_FAILURE
 
 
 def get(port: int, path: str) -> tuple[int, str]:
@@ -138,3 +138,20 @@ def test_without_a_port_nothing_of_the_endpoint_is_imported():
     )
     result = subprocess.run([sys.executable, "-c", check], capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
+
+
+def test_a_bad_http_block_or_port_is_refused_before_any_start(daemon_factory):
+    config = consumer_config("jobs")
+    config["http"] = {"port": 0, "adress": "0.0.0.0"}
+    daemon = daemon_factory(config)
+    result = daemon.run()
+    assert result.returncode == EXIT_CONFIG, result.stdout
+    assert [
+        line.partition(" ERROR [amqp-dispatcher] ")[2] for line in result.stdout.splitlines()[-2:]
+    ] == [
+        f"{daemon.config_path}: http.port: expected an integer from 1 to 65535, got 0",
+        f"{daemon.config_path}: http.adress: unknown key (did you mean 'address'?)",
+    ]
+    flag = daemon_factory(consumer_config("jobs")).run("--http-port", "http")
+    assert flag.returncode == 2
+    assert "--http-port: expected a port from 1 to 65535, got 'http'" in flag.stdout
