@@ -63,6 +63,7 @@ def test_metrics_count_the_messages_that_flow(broker, daemon_factory):
     assert seen[("amqp_dispatcher_consume_duration_seconds_count", labels)] == 10
     assert seen[("amqp_dispatcher_in_flight", labels)] == 0
     assert seen[("amqp_dispatcher_instances", labels)] == 2
+    assert seen[("amqp_dispatcher_consuming", labels)] == 1
     assert seen[("amqp_dispatcher_publishes_total", (("result", "confirmed"),))] == 1
     assert seen[("amqp_dispatcher_publishes_total", (("result", "failed"),))] == 1
     assert seen[("amqp_dispatcher_connected", ())] == 1

@@ -128,6 +128,20 @@ def test_publishes_connections_and_consumer_timeouts():
     assert value(metrics, "consumer_timeouts_total") == 1
 
 
+def test_consuming_follows_the_subscription_and_the_connection():
+    spec = consumer_spec()
+    metrics = Metrics([spec])
+    assert value(metrics, "consuming") == 0
+    metrics.after_connection_opened(TARGET)
+    metrics.after_consuming_started(spec)
+    assert value(metrics, "consuming") == 1
+    metrics.after_consuming_stopped(spec, "the broker cancelled the consumer")
+    assert value(metrics, "consuming") == 0
+    metrics.after_consuming_started(spec)
+    metrics.after_connection_lost(TARGET, ConnectionError("gone"))
+    assert value(metrics, "consuming") == 0
+
+
 def test_the_blocked_loop_seconds_are_those_the_monitor_reported():
     metrics = Metrics([consumer_spec()])
     before = metrics.registry.get_sample_value("amqp_dispatcher_event_loop_blocked_seconds_total")
