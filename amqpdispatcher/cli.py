@@ -129,13 +129,13 @@ def _run(
         endpoint = _endpoint(config, http_port, http_address)
     except DispatcherError as exc:
         return report(exc, path)
-    if endpoint is None:
-        return Dispatcher(config, classes, targets, shutdown_timeout, middleware).run()
-    middleware += endpoint.middleware  # last: the consume duration is consume's alone
+    if endpoint is not None:
+        middleware += endpoint.middleware  # last: the consume duration is consume's alone
     try:
         return Dispatcher(config, classes, targets, shutdown_timeout, middleware).run()
     finally:
-        endpoint.stop()
+        if endpoint is not None:
+            endpoint.stop()
 
 
 def _endpoint(config: Config, port: int | None, address: str | None) -> Endpoint | None:
