@@ -15,6 +15,13 @@ import gevent.events
 
 log = logging.getLogger("amqp-dispatcher")
 MAX_BLOCKING_TIME = 86400.0  # gevent's monitor thread dies of an OverflowError past ~9e9 s
+_blocked_total = 0.0  # seconds, added to by gevent's monitor thread
+
+
+def blocked_seconds() -> float:
+    """How long the loop was seen blocked so far: the monitor checks once per
+    max_blocking_time, and counts that much for each check that finds it blocked."""
+    return _blocked_total
 
 
 def watch_event_loop(max_blocking_time: float) -> None:
@@ -32,7 +39,9 @@ def watch_event_loop(max_blocking_time: float) -> None:
 
 
 def _on_event(event: object) -> None:
+    global _blocked_total
     if isinstance(event, gevent.events.EventLoopBlocked):
+        _blocked_total += event.blocking_time
         culprit = getattr(event.greenlet, "name", None) or repr(event.greenlet)
         log.warning(
             "the event loop was blocked for more than %.1fs by %s: consume must not hog the CPU "

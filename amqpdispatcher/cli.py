@@ -11,12 +11,13 @@ import signal
 import sys
 from collections.abc import Callable
 from importlib.metadata import version
+from typing import TYPE_CHECKING
 
 import gevent
 
 from . import logcontext
 from .blocking import MAX_BLOCKING_TIME, watch_event_loop
-from .config import LOG_FORMATS, Config, ConfigError, load_config
+from .config import LOG_FORMATS, MAX_PORT, Config, ConfigError, load_config
 from .daemon import Dispatcher
 from .errors import EXIT_CONFIG, EXIT_FAILURE, DispatcherError, report
 from .excerpt import counted
@@ -34,6 +35,9 @@ from .logs import LoggingSetupError, setup_logging, use_format
 from .references import warnings as exchange_warnings
 from .replay import replay
 from .url import DEFAULT_URL, mask, parse_url
+
+if TYPE_CHECKING:
+    from .http import Endpoint
 
 log = logging.getLogger("amqp-dispatcher")
 INTERRUPTED = 130  # the shell's status for a command stopped by SIGINT
@@ -68,7 +72,13 @@ def _start(args: argparse.Namespace) -> int:
     if args.validate:
         return validate(args.config)
     watch_event_loop(args.max_blocking_time)
-    return run(args.config, args.shutdown_timeout, args.log_format)
+    return run(
+        args.config,
+        args.shutdown_timeout,
+        log_format=args.log_format,
+        http_port=args.http_port,
+        http_address=args.http_address,
+    )
 
 
 def _start_replay(args: argparse.Namespace) -> int:
@@ -97,17 +107,31 @@ def validate(path: str) -> int:
     return 0
 
 
-def run(path: str, shutdown_timeout: float, log_format: str | None = None) -> int:
-    """Run the daemon; `log_format`, given, wins over the YAML's."""
+def run(
+    path: str,
+    shutdown_timeout: float,
+    *,
+    log_format: str | None = None,
+    http_port: int | None = None,
+    http_address: str | None = None,
+) -> int:
+    """The daemon; `log_format`, `http_port` and `http_address`, when given, win over the
+    config's."""
     # From the very start, before the startup handler and the imports: SIGHUP never kills.
     hangups = gevent.signal_handler(signal.SIGHUP, _on_hangup)
     try:
-        return _run(path, shutdown_timeout, log_format)
+        return _run(path, shutdown_timeout, log_format, http_port, http_address)
     finally:
         hangups.cancel()
 
 
-def _run(path: str, shutdown_timeout: float, log_format: str | None) -> int:
+def _run(
+    path: str,
+    shutdown_timeout: float,
+    log_format: str | None,
+    http_port: int | None,
+    http_address: str | None,
+) -> int:
     try:
         config = load_config(path)
         log_format = log_format or config.log_format
@@ -122,9 +146,28 @@ def _run(path: str, shutdown_timeout: float, log_format: str | None) -> int:
         if log_format == "json":  # the consume context costs the text format nothing
             middleware = logcontext.around(middleware)
         classes = load_consumer_classes(config)
+        endpoint = _endpoint(config, http_port, http_address)
     except DispatcherError as exc:
         return report(exc, path)
-    return Dispatcher(config, classes, targets, shutdown_timeout, middleware).run()
+    if endpoint is not None:
+        middleware += endpoint.middleware  # last: the consume duration is consume's alone
+    try:
+        return Dispatcher(config, classes, targets, shutdown_timeout, middleware).run()
+    finally:
+        if endpoint is not None:
+            endpoint.stop()
+
+
+def _endpoint(config: Config, port: int | None, address: str | None) -> Endpoint | None:
+    """The HTTP endpoint, listening, if the command line or the config gives a port."""
+    port = port or config.http.port
+    if port is None:
+        return None
+    from .http import Endpoint  # only now: without a port, nothing of it is even imported
+
+    endpoint = Endpoint(config.consumers)
+    endpoint.start(address or config.http.address, port)
+    return endpoint
 
 
 def _run_startup_handler(config: Config) -> None:
@@ -203,6 +246,19 @@ def _parser() -> argparse.ArgumentParser:
         "(default: the YAML's, else text)",
     )
     parser.add_argument(
+        "--http-port",
+        type=_port,
+        metavar="PORT",
+        help="serve /metrics, /healthz and /readyz on this port (default: the config's "
+        "http.port; without either, no HTTP server)",
+    )
+    parser.add_argument(
+        "--http-address",
+        metavar="ADDR",
+        help="the address the HTTP endpoint listens on (default: the config's http.address, "
+        "127.0.0.1 without it)",
+    )
+    parser.add_argument(
         "--version", action="version", version=f"%(prog)s {version('amqp-dispatcher')}"
     )
     return parser
@@ -239,6 +295,13 @@ def _count(value: str) -> int:
     """An argparse type: a whole number >= 1, in ASCII digits."""
     if not (value.isascii() and value.isdigit()) or int(value) < 1:
         raise argparse.ArgumentTypeError(f"expected a whole number >= 1, got {value!r}")
+    return int(value)
+
+
+def _port(value: str) -> int:
+    """An argparse type: a TCP port, 1 to 65535, in ASCII digits."""
+    if not (value.isascii() and value.isdigit()) or not 1 <= int(value) <= MAX_PORT:
+        raise argparse.ArgumentTypeError(f"expected a port from 1 to {MAX_PORT}, got {value!r}")
     return int(value)
 
 

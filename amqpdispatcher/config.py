@@ -20,6 +20,8 @@ MAX_NAME_BYTES = 255  # AMQP short strings: names, routing keys, argument keys
 MAX_PREFETCH_COUNT = 65535  # basic.qos prefetch_count is a 16-bit field
 MAX_CONSUMER_COUNT = 10_000
 MAX_RETRIES = 2**31 - 1  # x-retry-count then fits a signed 32-bit header value
+MAX_PORT = 65535
+DEFAULT_HTTP_ADDRESS = "127.0.0.1"
 MAX_YAML_VALUES = 100_000  # after alias expansion
 MAX_YAML_DEPTH = 50
 LOG_FORMATS = ("text", "json")
@@ -97,6 +99,14 @@ class ConsumerSpec:
 
 
 @dataclass(frozen=True)
+class HttpSpec:
+    """The `http` block: where the metrics and probes are served (the command line wins)."""
+
+    port: int | None
+    address: str
+
+
+@dataclass(frozen=True)
 class Config:
     source: str
     startup_handler: str | None
@@ -108,6 +118,7 @@ class Config:
     # declared after `queues`.
     retry_queues: tuple[QueueSpec, ...] = ()
     log_format: str = "text"  # one of LOG_FORMATS; --log-format wins
+    http: HttpSpec = HttpSpec(port=None, address=DEFAULT_HTTP_ADDRESS)
 
 
 def load_config(path: str, environ: Mapping[str, str] = os.environ) -> Config:
@@ -405,6 +416,13 @@ def _consumer(entry: dict, path: str, problems: list[str]) -> ConsumerSpec:
         path=f"{path}.retry",
     )
     return ConsumerSpec(path=path, retry=spec, **values)
+
+
+def _http(value: Any, path: str, problems: list[str]) -> HttpSpec | None:
+    if not isinstance(value, dict):
+        problems.append(f"{path}: expected a mapping, got {_shown(value)}")
+        return None
+    return HttpSpec(**_fields(value, path, _HTTP_FIELDS, problems))
 
 
 def _retry(value: Any, path: str, problems: list[str]) -> dict | None:
@@ -710,6 +728,11 @@ _RETRY_FIELDS = {
     "archive_ttl": (_SECONDS, None),
 }
 
+_HTTP_FIELDS = {
+    "port": (_int_between(1, MAX_PORT), None),
+    "address": (_text("a non-empty string", non_empty=True), DEFAULT_HTTP_ADDRESS),
+}
+
 _TOP_LEVEL_FIELDS = {
     "startup_handler": (_IMPORT_PATH, None),
     "middleware": (_scalars(_IMPORT_PATH), ()),
@@ -717,4 +740,5 @@ _TOP_LEVEL_FIELDS = {
     "queues": (_list_of(_queue, unique="queue"), ()),
     "consumers": (_list_of(_consumer, non_empty=True), _REQUIRED),
     "log_format": (_one_of(*LOG_FORMATS), "text"),
+    "http": (_http, HttpSpec(port=None, address=DEFAULT_HTTP_ADDRESS)),
 }

@@ -51,8 +51,8 @@ class Dispatcher:
         self._hurry = gevent.event.Event()  # a second signal: stop waiting for consume calls
         self._name = connection_name()
         self._connection: Connection | None = None  # the latest
-        self._publisher = Publisher(targets, self._name)
         self._hooks = Hooks(middleware)
+        self._publisher = Publisher(targets, self._name, self._hooks)
         failure_policy = failure_policy or RequeueAndReplace()
         queues = {queue.name: queue for queue in config.queues}
         self._pools = [
@@ -61,7 +61,7 @@ class Dispatcher:
                 consumer_classes[spec.consumer],
                 queues.get(spec.queue),
                 self._publisher,
-                RetryPolicy.for_consumer(spec) if spec.retry else failure_policy,
+                RetryPolicy.for_consumer(spec, self._hooks) if spec.retry else failure_policy,
                 self._hooks,
             )
             for spec in config.consumers

@@ -58,6 +58,8 @@ class Instances:
             raise
         except BaseException:
             log.exception("%s.shutdown raised", self._spec.consumer)
+        if self._hooks:
+            self._hooks("after_instance_retired", self._spec, instance, exception)
 
     def retire_all(self) -> list[gevent.Greenlet]:
         """shutdown(None) on every instance, each in a greenlet of its own, for the caller to

@@ -6,6 +6,7 @@ import logging
 
 import gevent.lock
 
+from .middleware import Hooks
 from .transport import (
     AMQPError,
     Channel,
@@ -35,8 +36,9 @@ class Publisher:
 
     The connection is opened on the first publish and, after a loss, on the next one."""
 
-    def __init__(self, targets: list[Target], name: str) -> None:
+    def __init__(self, targets: list[Target], name: str, hooks: Hooks | None = None) -> None:
         self._targets = targets
+        self._hooks = hooks or Hooks()
         self._name = f"{name}-publisher"
         self._connection: Connection | None = None
         self._channel: Channel | None = None
@@ -54,6 +56,17 @@ class Publisher:
         """Raises PublishError unless the broker confirmed the message; TypeError or ValueError,
         before anything is sent, for a message AMQP cannot carry."""
         message = outgoing(exchange, routing_key, body, properties, mandatory)
+        if not self._hooks:
+            self._publish(message)
+            return
+        try:
+            self._publish(message)
+        except PublishError:
+            self._hooks("after_publish", exchange, routing_key, False)
+            raise
+        self._hooks("after_publish", exchange, routing_key, True)
+
+    def _publish(self, message: Outgoing) -> None:
         try:
             channel = self._open_channel()
         except AMQPError as exc:

@@ -8,6 +8,7 @@ import argparse
 import json
 import os
 import signal
+import socket
 import statistics
 import subprocess
 import sys
@@ -114,6 +115,7 @@ def dispatcher(
     prefetch: int,
     env: dict | None = None,
     retry: dict | None = None,
+    args: tuple[str, ...] = (),
 ) -> Consumer:
     entry = {
         "consumer": f"consumers:{consumer}",
@@ -124,8 +126,15 @@ def dispatcher(
     config = {"consumers": [{**entry, "retry": retry} if retry else entry]}
     path = Path(tempfile.mkstemp(prefix="bench-config-", suffix=".yml")[1])
     path.write_text(yaml.safe_dump(config))
-    command = [sys.executable, "-m", "amqpdispatcher", "--config", str(path)]
+    command = [sys.executable, "-m", "amqpdispatcher", "--config", str(path), *args]
     return Consumer(command, count, env)
+
+
+def free_port() -> int:
+    """A loopback port with nothing listening on it, for the HTTP endpoint."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
 
 
 def raw(queue: str, count: int, prefetch: int) -> Consumer:
@@ -232,12 +241,16 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="each scenario once, small")
     sizes = QUICK if parser.parse_args().quick else FULL
     broker = Broker()
-    runs: dict[str, list] = {"raw": [], "trivial": [], "io": [], "republish": [], "retry": []}
+    runs: dict[str, list] = {
+        name: [] for name in ("raw", "trivial", "trivial_http", "io", "republish", "retry")
+    }
     count, io, rp = sizes["trivial"], sizes["io"], sizes["republish"]
     for _ in range(sizes["runs"]):
         runs["raw"].append(throughput(broker, partial(raw, count=count, prefetch=100), count))
         trivial = partial(dispatcher, consumer="Trivial", count=count, instances=100, prefetch=100)
         runs["trivial"].append(throughput(broker, trivial, count))
+        with_http = partial(trivial, args=("--http-port", str(free_port())))
+        runs["trivial_http"].append(throughput(broker, with_http, count))
         sleeper = partial(dispatcher, consumer="Sleeper", count=io, instances=500, prefetch=500)
         runs["io"].append(throughput(broker, sleeper, io))
         out = broker.queue()
@@ -261,6 +274,7 @@ def main() -> None:
         "peak_rss_mb": peak,
         "ratios": {
             "trivial / raw": median["trivial"] / median["raw"],
+            "trivial with /metrics on / trivial": median["trivial_http"] / median["trivial"],
             "io / ideal 10,000": median["io"] / 10_000,
             "republish / trivial": median["republish"] / median["trivial"],
             "retry 10 % / trivial": median["retry"] / median["trivial"],
@@ -283,7 +297,7 @@ def report(results: dict) -> None:
         print(f"{name:24} {value:15.0f} {results['peak_rss_mb'][name]:12.1f} {shown}")
     print()
     for name, value in results["ratios"].items():
-        print(f"{name:24} {value:8.2f}x")
+        print(f"{name:36} {value:8.2f}x")
     for section in ("latency", "memory"):
         print()
         for name, value in results[section].items():

@@ -21,8 +21,9 @@ def record(**event) -> None:
 
 
 class Scripted:
-    """Message bodies are JSON: {"id": ..., "do": [steps]}. Steps: "ack", "nack", "reject",
-    "nack-drop", "raise", "raise-once" (only when not redelivered), "twice" (ack twice),
+    """Message bodies are JSON: {"id": ..., "do": [steps]}. Steps: "ack", "nack", "reject"
+    (requeued unless redelivered), "nack-drop", "reject-drop", "raise", "raise-once" (only when
+    not redelivered), "twice" (ack twice),
     "bad-ack-once" (acks an unknown tag: the broker closes the channel), ["spin", seconds]
     (busy loop), ["spin-until-file", path] (busy loop until the test creates the file),
     ["sleep", seconds], ["await-file", path] (waits, yielding, until the test creates the
@@ -65,6 +66,8 @@ class Scripted:
             amqp.nack(requeue=False)
         elif step == "reject":
             amqp.reject(requeue=not msg.delivery_info["redelivered"])
+        elif step == "reject-drop":
+            amqp.reject(requeue=False)
         elif step == "raise" or (step == "raise-once" and not msg.delivery_info["redelivered"]):
             raise RuntimeError("scripted failure")
         elif step == "raise-permanent":

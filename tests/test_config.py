@@ -12,6 +12,7 @@ from amqpdispatcher.config import (
     ConfigError,
     ConsumerSpec,
     ExchangeSpec,
+    HttpSpec,
     QueueSpec,
     load_config,
     parse_config,
@@ -968,3 +969,29 @@ def test_bad_references_come_with_the_other_problems(tmp_path):
         " (write ${NOPE:-...} to give a default)",
         "queues[0].durable: expected a boolean, got 'maybe'",
     ]
+
+
+def test_the_http_block():
+    assert parse_config(minimal(), "c").http == HttpSpec(port=None, address="127.0.0.1")
+    config = parse_config(minimal(http={"port": 9102, "address": "0.0.0.0"}), "c")
+    assert config.http == HttpSpec(port=9102, address="0.0.0.0")
+    assert parse_config(minimal(http={"port": 9102}), "c").http.address == "127.0.0.1"
+    port = parsed(environ={"METRICS_PORT": "9103"}, http={"port": "${METRICS_PORT}"})
+    assert port.http.port == 9103
+
+
+@pytest.mark.parametrize(
+    ("http", "problem"),
+    [
+        (9102, "http: expected a mapping, got 9102"),
+        ({"port": 0}, "http.port: expected an integer from 1 to 65535, got 0"),
+        ({"port": 65536}, "http.port: expected an integer from 1 to 65535, got 65536"),
+        ({"port": "metrics"}, "http.port: expected an integer from 1 to 65535, got 'metrics'"),
+        ({"port": True}, "http.port: expected an integer from 1 to 65535, got True"),
+        ({"port": 9102, "address": ""}, "http.address: expected a non-empty string, got ''"),
+        ({"address": 127}, "http.address: expected a non-empty string, got 127"),
+        ({"prot": 9102}, "http.prot: unknown key (did you mean 'port'?)"),
+    ],
+)
+def test_http_block_problems(http, problem):
+    assert problems_for(minimal(http=http)) == [problem]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
 import gevent
@@ -45,6 +45,26 @@ class Middleware:
     ) -> None:
         """An instance raised `exception`; `new` replaces `old`, on which shutdown was called."""
 
+    def after_instance_retired(
+        self, consumer: ConsumerSpec, instance: object, exception: BaseException | None
+    ) -> None:
+        """shutdown(exception) was called on `instance`: it raised and is being replaced, or
+        the daemon is stopping (`exception` None)."""
+
+    def after_retry(self, consumer: ConsumerSpec, message: Message, retry_count: int) -> None:
+        """The retry policy sent a copy of the failed `message` to a delay queue, as retry
+        `retry_count`, and the broker confirmed it."""
+
+    def after_archive(
+        self, consumer: ConsumerSpec, message: Message, exception: BaseException
+    ) -> None:
+        """The retry policy sent a copy of `message`, failed for good with `exception`, to the
+        archive, and the broker confirmed it."""
+
+    def after_publish(self, exchange: str, routing_key: str, confirmed: bool) -> None:
+        """A consumer's publish ended: the broker confirmed the message, or it failed
+        (PublishError). Retry and archive copies are publishes too."""
+
     def after_connection_opened(self, target: Target) -> None:
         """The daemon's connection to `target` is open; the topology is declared next."""
 
@@ -64,12 +84,14 @@ class Middleware:
 
 
 class Hooks:
-    """Calls a hook on every middleware, in order. False when there is none, so that the hot
-    path can skip building a hook's arguments: with no middleware it costs nothing."""
+    """Calls a hook on every middleware that overrides it, in order. False when there is no
+    middleware, so that the hot path can skip building a hook's arguments: with none it costs
+    nothing, and a middleware costs nothing on the hooks it leaves alone."""
 
     def __init__(self, middleware: Sequence[Middleware] = ()) -> None:
         self.middleware = tuple(middleware)
         self._hub = gevent.get_hub()
+        self._overrides: dict[str, tuple[tuple[Middleware, Callable[..., None]], ...]] = {}
 
     def __bool__(self) -> bool:
         return bool(self.middleware)
@@ -79,10 +101,21 @@ class Hooks:
         if gevent.getcurrent() is self._hub:
             gevent.spawn(self, hook, *args)
             return
-        for each in self.middleware:
+        calls = self._overrides.get(hook)
+        if calls is None:
+            calls = self._overrides[hook] = self._overriding(hook)
+        for each, call in calls:
             try:
-                getattr(each, hook)(*args)
+                call(*args)
             except Interrupted:
                 raise
             except BaseException:
                 log.exception("middleware %s.%s raised; carrying on", type(each).__name__, hook)
+
+    def _overriding(self, hook: str) -> tuple[tuple[Middleware, Callable[..., None]], ...]:
+        """The middleware whose `hook` is not Middleware's own, which does nothing."""
+        default = getattr(Middleware, hook)
+        calls = ((each, getattr(each, hook)) for each in self.middleware)
+        return tuple(
+            (each, call) for each, call in calls if getattr(call, "__func__", None) is not default
+        )

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 
 from ..config import ConsumerSpec, default_archive_queue
 from ..excerpt import clip
-from ..middleware import FailurePolicy
+from ..middleware import FailurePolicy, Hooks
 from ..transport import sendable
 from .headers import (
     EXCEPTION_MESSAGE,
@@ -56,14 +56,20 @@ class RetryPolicy(FailurePolicy):
         self.backoff = tuple(backoff)
         self.archive_queue = archive_queue or default_archive_queue(queue)
         self._delay_queues = tuple(delay_queue_name(queue, seconds) for seconds in self.backoff)
+        self._consumer: ConsumerSpec | None = None
+        self._hooks = Hooks()
 
     @classmethod
-    def for_consumer(cls, consumer: ConsumerSpec) -> RetryPolicy:
-        """The policy of a consumers entry of the config, from its `retry` block."""
+    def for_consumer(cls, consumer: ConsumerSpec, hooks: Hooks | None = None) -> RetryPolicy:
+        """The policy of a consumers entry of the config, from its `retry` block; it tells
+        `hooks` of each copy retried or archived (after_retry, after_archive)."""
         retry = consumer.retry
         if retry is None:
             raise ValueError(f"{consumer.path}: has no retry block")
-        return cls(consumer.queue, retry.max_retries, retry.backoff, retry.archive_queue)
+        policy = cls(consumer.queue, retry.max_retries, retry.backoff, retry.archive_queue)
+        if hooks:
+            policy._consumer, policy._hooks = consumer, hooks
+        return policy
 
     def answer(self, amqp: AMQPProxy, message: Message, exception: BaseException) -> None:
         headers = sendable(message.headers)  # a header of another client may be a float
@@ -72,7 +78,8 @@ class RetryPolicy(FailurePolicy):
         # A retried message comes back through the default exchange: keep the first ones.
         headers.setdefault(ORIGINAL_EXCHANGE, info["exchange"])
         headers.setdefault(ORIGINAL_ROUTING_KEY, info["routing_key"])
-        if isinstance(exception, PermanentFailure) or count >= self.max_retries:
+        archived = isinstance(exception, PermanentFailure) or count >= self.max_retries
+        if archived:
             headers[EXCEPTION_TYPE] = type(exception).__name__
             headers[EXCEPTION_MESSAGE] = clip(_text(exception), MAX_EXCEPTION_MESSAGE)
             headers[RETRY_COUNT] = count
@@ -84,6 +91,12 @@ class RetryPolicy(FailurePolicy):
         properties = {k: v for k, v in message.properties.items() if k != "headers"}
         amqp.publish("", queue, headers, message.body, mandatory=True, **properties)
         amqp.ack()
+        if not self._hooks:
+            return
+        if archived:
+            self._hooks("after_archive", self._consumer, message, exception)
+        else:
+            self._hooks("after_retry", self._consumer, message, count + 1)
 
     def replaces_instance(self, exception: BaseException) -> bool:
         return True

@@ -1,0 +1,158 @@
+"""The HTTP endpoint of a daemon run for real: /metrics scraped while messages flow, /readyz
+through a broker outage, and the ways it cannot start."""
+
+import json
+import socket
+import subprocess
+import sys
+import urllib.error
+import urllib.request
+
+from conftest import consumer_config, wait_for
+from nodes import free_port
+from prometheus_client.parser import text_string_to_metric_families
+
+from amqpdispatcher.errors import EXIT_CONFIG, EXIT_FAILURE
+
+
+def get(port: int, path: str) -> tuple[int, str]:
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}{path}", timeout=10) as response:
+            return response.status, response.read().decode()
+    except urllib.error.HTTPError as error:
+        return error.code, error.read().decode()
+
+
+def samples(port: int) -> dict[tuple, float]:
+    """Every sample of /metrics, keyed by (name, sorted labels)."""
+    status, text = get(port, "/metrics")
+    assert status == 200
+    return {
+        (sample.name, tuple(sorted(sample.labels.items()))): sample.value
+        for family in text_string_to_metric_families(text)
+        for sample in family.samples
+    }
+
+
+def test_metrics_count_the_messages_that_flow(broker, daemon_factory):
+    queue, other, port = broker.queue_name(), broker.queue_name("other"), free_port()
+    config = consumer_config(queue, count=2, prefetch=2)
+    config["queues"].append({"queue": other, "durable": False})
+    daemon = daemon_factory(config).start("--http-port", str(port)).wait_ready()
+    works = [{"id": n, "do": ["ack"]} for n in range(5)]
+    works.append({"id": 5, "do": [["try-publish", "", other, "copy", True], "ack"]})
+    works.append({"id": 6, "do": [["try-publish", "", broker.queue_name("none"), "x", True]]})
+    works += [{"id": n, "do": ["reject-drop"]} for n in range(7, 10)]
+    broker.publish_many(queue, works)
+    labels = (("consumer", "scripted:Scripted"), ("queue", queue))
+
+    def answered() -> dict | None:
+        seen = samples(port)
+        counted = sum(
+            seen[("amqp_dispatcher_answers_total", (("answer", a), *labels))]
+            for a in ("ack", "nack", "reject")
+        )
+        return seen if counted == 10 else None
+
+    seen = wait_for(answered, what="10 messages answered")
+    assert seen[("amqp_dispatcher_deliveries_total", labels)] == 10
+    assert seen[("amqp_dispatcher_answers_total", (("answer", "ack"), *labels))] == 7
+    assert seen[("amqp_dispatcher_answers_total", (("answer", "reject"), *labels))] == 3
+    assert seen[("amqp_dispatcher_answers_total", (("answer", "nack"), *labels))] == 0
+    assert seen[("amqp_dispatcher_consume_errors_total", labels)] == 0
+    assert seen[("amqp_dispatcher_consume_duration_seconds_count", labels)] == 10
+    assert seen[("amqp_dispatcher_in_flight", labels)] == 0
+    assert seen[("amqp_dispatcher_instances", labels)] == 2
+    assert seen[("amqp_dispatcher_consuming", labels)] == 1
+    assert seen[("amqp_dispatcher_publishes_total", (("result", "confirmed"),))] == 1
+    assert seen[("amqp_dispatcher_publishes_total", (("result", "failed"),))] == 1
+    assert seen[("amqp_dispatcher_connected", ())] == 1
+    assert seen[("amqp_dispatcher_reconnects_total", ())] == 0
+    assert seen[("amqp_dispatcher_event_loop_blocked_seconds_total", ())] == 0
+    assert daemon.stop() == 0
+    assert broker.messages(queue) == 0
+
+
+def test_readyz_follows_the_broker_through_an_outage(node, node_broker, daemon_factory):
+    queue, other, port = node_broker.queue_name(), node_broker.queue_name("other"), free_port()
+    config = consumer_config(queue)
+    config["queues"].append({"queue": other, "durable": False})
+    config["consumers"].append({"consumer": "scripted:Scripted", "queue": other})
+    config["http"] = {"port": port}
+    daemon = daemon_factory(config, node=node).start().wait_ready()
+    assert get(port, "/readyz") == (
+        200,
+        json.dumps({"ready": True, "connected": True, "consuming": {queue: True, other: True}}),
+    )
+    with node.app_stopped():
+        status, body = wait_for(
+            lambda: (reply := get(port, "/readyz"))[0] == 503 and reply, what="503"
+        )
+        assert json.loads(body) == {
+            "ready": False,
+            "connected": False,
+            "consuming": {queue: False, other: False},
+        }
+        assert get(port, "/healthz") == (200, json.dumps({"alive": True}))
+    wait_for(lambda: get(port, "/readyz")[0] == 200, timeout=60, what="ready again")
+    node_broker.reconnect()
+    assert node_broker.consumers(queue) == node_broker.consumers(other) == 1
+    assert samples(port)[("amqp_dispatcher_reconnects_total", ())] == 1
+    assert daemon.stop() == 0
+
+
+def test_the_command_line_port_wins_over_the_config(broker, daemon_factory):
+    queue, (ours, theirs) = broker.queue_name(), (free_port(), free_port())
+    config = consumer_config(queue)
+    config["http"] = {"port": theirs, "address": "127.0.0.1"}
+    daemon = daemon_factory(config).start("--http-port", str(ours)).wait_ready()
+    assert get(ours, "/healthz")[0] == 200
+    assert get(ours, "/nowhere")[0] == 404
+    with socket.socket() as probe:
+        assert probe.connect_ex(("127.0.0.1", theirs)) != 0
+    assert daemon.stop() == 0
+
+
+def test_a_port_in_use_is_a_one_line_error(broker, daemon_factory):
+    queue = broker.queue_name()
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = daemon_factory(consumer_config(queue)).run("--http-port", str(port))
+    assert result.returncode == EXIT_FAILURE, result.stdout
+    errors = [line for line in result.stdout.splitlines() if " ERROR " in line]
+    assert len(errors) == 1, result.stdout
+    assert f"cannot serve HTTP on 127.0.0.1 port {port}: Address already in use" in errors[0]
+    assert "Traceback" not in result.stdout
+
+
+def test_without_a_port_nothing_of_the_endpoint_is_imported():
+    check = (
+        "import sys\n"
+        "from amqpdispatcher import cli\n"
+        "from amqpdispatcher.config import parse_config\n"
+        "config = parse_config({'consumers': [{'consumer': 'a:B', 'queue': 'q'}]}, 'c')\n"
+        "assert cli._endpoint(config, None, None) is None\n"
+        "endpoint = {'prometheus_client', 'amqpdispatcher.http', 'gevent.pywsgi'}\n"
+        "assert not endpoint & sys.modules.keys(), endpoint & sys.modules.keys()\n"
+    )
+    result = subprocess.run([sys.executable, "-c", check], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+
+
+def test_a_bad_http_block_or_port_is_refused_before_any_start(daemon_factory):
+    config = consumer_config("jobs")
+    config["http"] = {"port": 0, "adress": "0.0.0.0"}
+    daemon = daemon_factory(config)
+    result = daemon.run()
+    assert result.returncode == EXIT_CONFIG, result.stdout
+    assert [
+        line.partition(" ERROR [amqp-dispatcher] ")[2] for line in result.stdout.splitlines()[-2:]
+    ] == [
+        f"{daemon.config_path}: http.port: expected an integer from 1 to 65535, got 0",
+        f"{daemon.config_path}: http.adress: unknown key (did you mean 'address'?)",
+    ]
+    flag = daemon_factory(consumer_config("jobs")).run("--http-port", "http")
+    assert flag.returncode == 2
+    assert "--http-port: expected a port from 1 to 65535, got 'http'" in flag.stdout

@@ -1,0 +1,193 @@
+"""The metrics and readiness middleware, fed by the dispatch path on the channel double and by
+the retry policy under the daemon's rules."""
+
+from __future__ import annotations
+
+import gevent.event
+import gevent.events
+
+from amqpdispatcher import PermanentFailure, RetryPolicy, blocking
+from amqpdispatcher.config import parse_config
+from amqpdispatcher.middleware import Hooks
+from amqpdispatcher.middleware.metrics import Metrics
+from amqpdispatcher.middleware.readiness import Readiness
+from amqpdispatcher.testing import make_message, run_consumer
+from amqpdispatcher.url import parse_url
+
+from .rig import consumer_spec, settle
+
+LABELS = {"queue": "q", "consumer": "tests.unit:Consumer"}
+(TARGET,) = parse_url("amqp://guest:guest@localhost:5672/")
+
+
+def value(metrics: Metrics, name: str, **labels: str) -> float | None:
+    return metrics.registry.get_sample_value(f"amqp_dispatcher_{name}", {**LABELS, **labels})
+
+
+def test_each_consume_is_counted_with_its_answer_and_duration(rig):
+    metrics = Metrics([consumer_spec(2)])
+
+    def consume(amqp, message):
+        tag = amqp.delivery_tag
+        if tag == 2:
+            amqp.nack()
+        elif tag == 3:
+            raise ValueError("bad message")
+
+    pool = rig(consume=consume, count=2, middleware=[metrics])
+    pool.deliver(4)
+    settle()
+    assert value(metrics, "deliveries_total") == 4
+    assert value(metrics, "answers_total", answer="ack") == 2
+    assert value(metrics, "answers_total", answer="nack") == 1
+    assert value(metrics, "answers_total", answer="reject") == 1
+    assert value(metrics, "consume_errors_total") == 1
+    assert value(metrics, "consume_duration_seconds_count") == 4
+    assert value(metrics, "in_flight") == 0
+    assert value(metrics, "instances") == 2  # the one that raised was replaced
+
+
+def test_running_calls_are_in_flight(rig):
+    metrics = Metrics([consumer_spec(3)])
+    release = gevent.event.Event()
+    pool = rig(consume=lambda amqp, message: release.wait(), count=3, middleware=[metrics])
+    pool.deliver(2)
+    settle()
+    assert value(metrics, "in_flight") == 2
+    release.set()
+    settle()
+    assert value(metrics, "in_flight") == 0
+
+
+def test_an_instance_retired_and_not_yet_replaced_is_not_counted(rig):
+    metrics = Metrics([consumer_spec(2)])
+    pool = rig(count=2, middleware=[metrics])
+    pool.instances.retire(pool.created[0], None)
+    settle()
+    assert value(metrics, "instances") == 1
+
+
+def retry_spec():
+    config = parse_config(
+        {
+            "consumers": [
+                {
+                    "consumer": "tests.unit:Consumer",
+                    "queue": "q",
+                    "retry": {"max_retries": 1, "backoff": [5]},
+                }
+            ]
+        },
+        "config.yml",
+    )
+    return config.consumers[0]
+
+
+class Failing:
+    def __init__(self, exception: BaseException) -> None:
+        self.exception = exception
+
+    def consume(self, amqp, msg) -> None:
+        raise self.exception
+
+    def shutdown(self, exception) -> None:
+        pass
+
+
+def test_retries_and_archives_are_counted_once_confirmed():
+    spec = retry_spec()
+    metrics = Metrics([spec])
+    policy = RetryPolicy.for_consumer(spec, Hooks([metrics]))
+    run_consumer(Failing(ValueError("once")), make_message("a"), policy=policy)
+    retried = make_message("b", headers={"x-retry-count": 1})
+    run_consumer(Failing(ValueError("again")), retried, policy=policy)
+    run_consumer(Failing(PermanentFailure("never")), make_message("c"), policy=policy)
+    assert value(metrics, "retries_total") == 1
+    assert value(metrics, "archived_total") == 2
+
+
+def test_publishes_connections_and_consumer_timeouts():
+    spec = consumer_spec()
+    metrics = Metrics([spec])
+    hooks = Hooks([metrics])
+    hooks("after_publish", "", "a", True)
+    hooks("after_publish", "", "b", False)
+    hooks("after_publish", "", "c", False)
+    for _ in range(3):
+        hooks("after_connection_opened", TARGET)
+    hooks("after_connection_lost", TARGET, ConnectionError("gone"))
+    hooks("after_consuming_stopped", spec, "consumer_timeout: ran past 1800000 ms")
+    hooks("after_consuming_stopped", spec, "the daemon is stopping")
+    registry = metrics.registry
+    assert (
+        registry.get_sample_value("amqp_dispatcher_publishes_total", {"result": "confirmed"}) == 1
+    )
+    assert registry.get_sample_value("amqp_dispatcher_publishes_total", {"result": "failed"}) == 2
+    assert registry.get_sample_value("amqp_dispatcher_reconnects_total") == 2
+    assert registry.get_sample_value("amqp_dispatcher_connected") == 0
+    assert value(metrics, "consumer_timeouts_total") == 1
+
+
+def test_consuming_follows_the_subscription_and_the_connection():
+    spec = consumer_spec()
+    metrics = Metrics([spec])
+    assert value(metrics, "consuming") == 0
+    metrics.after_connection_opened(TARGET)
+    metrics.after_consuming_started(spec)
+    assert value(metrics, "consuming") == 1
+    metrics.after_consuming_stopped(spec, "the broker cancelled the consumer")
+    assert value(metrics, "consuming") == 0
+    metrics.after_consuming_started(spec)
+    metrics.after_connection_lost(TARGET, ConnectionError("gone"))
+    assert value(metrics, "consuming") == 0
+
+
+def test_the_blocked_loop_seconds_are_those_the_monitor_reported():
+    metrics = Metrics([consumer_spec()])
+    before = metrics.registry.get_sample_value("amqp_dispatcher_event_loop_blocked_seconds_total")
+    for _ in range(2):
+        blocking._on_event(gevent.events.EventLoopBlocked(gevent.getcurrent(), 0.25, []))
+    after = metrics.registry.get_sample_value("amqp_dispatcher_event_loop_blocked_seconds_total")
+    assert after - before == 0.5
+
+
+def test_ready_once_connected_and_every_pool_consumes():
+    first = consumer_spec()
+    second = parse_config(
+        {"consumers": [{"consumer": "a:B", "queue": "other"}]}, "config.yml"
+    ).consumers[0]
+    readiness = Readiness([first, second])
+    assert readiness.state() == {
+        "ready": False,
+        "connected": False,
+        "consuming": {"q": False, "other": False},
+    }
+    readiness.after_connection_opened(TARGET)
+    readiness.after_consuming_started(first)
+    assert readiness.state()["ready"] is False
+    readiness.after_consuming_started(second)
+    assert readiness.state() == {
+        "ready": True,
+        "connected": True,
+        "consuming": {"q": True, "other": True},
+    }
+    readiness.after_consuming_stopped(second, "the broker cancelled the consumer")
+    assert readiness.state()["consuming"] == {"q": True, "other": False}
+    readiness.after_consuming_started(second)
+    readiness.after_connection_lost(TARGET, ConnectionError("gone"))
+    assert readiness.state() == {
+        "ready": False,
+        "connected": False,
+        "consuming": {"q": False, "other": False},
+    }
+
+
+def test_a_queue_of_two_pools_consumes_once_both_do():
+    first = consumer_spec()
+    second = parse_config({"consumers": [{"consumer": "a:B", "queue": "q"}]}, "c").consumers[0]
+    readiness = Readiness([first, second])
+    readiness.after_connection_opened(TARGET)
+    readiness.after_consuming_started(first)
+    assert readiness.state()["consuming"] == {"q": False}
+    readiness.after_consuming_started(second)
+    assert readiness.state() == {"ready": True, "connected": True, "consuming": {"q": True}}
