@@ -14,7 +14,7 @@ import gevent
 import gevent.event
 from greenlet import GreenletExit
 
-from . import backoff, topology
+from . import backoff, notify, topology
 from .config import Config
 from .errors import BrokerRefusal, DispatcherError, report
 from .excerpt import counted
@@ -79,12 +79,14 @@ class Dispatcher:
         # A SIGINT no longer raises KeyboardInterrupt, so whatever reaches the hub is from a
         # greenlet a consumer spawned: logged (logs.py), and never the end of the daemon.
         hub.SYSTEM_ERROR, hub.NOT_ERROR = (SystemError,), (GreenletExit,)
+        stop_watchdog = notify.start_watchdog()
         try:
             self._consume_until_stopped()
         except DispatcherError as exc:
             return report(exc, self._config.source)
         finally:
             self._shut_down()
+            stop_watchdog()
             for handler in handlers:
                 handler.cancel()
             del hub.SYSTEM_ERROR, hub.NOT_ERROR  # back to the class's
@@ -112,6 +114,7 @@ class Dispatcher:
                 return
             lost = connection.closed.get()
             log.warning("lost the connection to %s: %s", connection.target, lost)
+            notify.status(f"reconnecting: lost the connection to {connection.target}")
             self._hooks("after_connection_lost", connection.target, lost)
 
     def _create_instances(self) -> None:
@@ -138,7 +141,9 @@ class Dispatcher:
                 if first:
                     raise
                 pool.subscribe_later(f"cannot consume: {exc.reply}")
-        log.info("ready: %s", counted(len(self._pools), "consumer pool"))
+        pools = counted(len(self._pools), "consumer pool")
+        log.info("ready: %s", pools)
+        notify.ready(f"ready: {pools}")
 
     def _connect(self, delays: Iterator[float]) -> Connection | None:
         """A connection to one of the targets, retrying with backoff; None once stopping."""
@@ -177,6 +182,7 @@ class Dispatcher:
 
     def _shut_down(self) -> None:
         """Let running consume calls finish, within the grace period, then close."""
+        notify.stopping()
         self._hooks("before_shutdown")
         for pool in self._pools:
             pool.cancel()

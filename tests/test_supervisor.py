@@ -1,0 +1,124 @@
+"""example/supervisor/amqp-dispatcher.conf under a real supervisord: the daemon consumes, and
+`supervisorctl stop` stops it without losing a message."""
+
+from __future__ import annotations
+
+import configparser
+import subprocess
+import sys
+from pathlib import Path
+
+from conftest import TESTS, consumer_config, wait_for
+from recipes import RECIPE_BINARY, RECIPE_CONFIG, SUPERVISOR, shutdown_timeout
+
+from amqpdispatcher.daemon import SHUTDOWN_CALLS_TIMEOUT
+
+PROGRAM = "program:amqp-dispatcher"
+
+
+def test_the_program_is_restarted_only_on_a_failure_and_waited_for():
+    program = _recipe()[PROGRAM]
+    assert program["autorestart"] == "unexpected" and program["exitcodes"] == "0,78"
+    assert program["stopsignal"] == "TERM"
+    grace = shutdown_timeout(program["command"])
+    assert float(program["stopwaitsecs"]) > grace + SHUTDOWN_CALLS_TIMEOUT
+
+
+def test_supervisorctl_stop_loses_nothing(broker, daemon_factory, tmp_path):
+    queue, go = broker.queue_name(), tmp_path / "go"
+    daemon = daemon_factory(consumer_config(queue, count=3, prefetch=3))
+    conf = _supervisord_conf(tmp_path, daemon)
+    supervisord = subprocess.Popen(
+        [sys.executable, "-m", "supervisor.supervisord", "--nodaemon", "-c", str(conf)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        wait_for(lambda: "ready:" in daemon.log(), what="the daemon ready under supervisord")
+        wait_for(lambda: "RUNNING" in _supervisorctl(conf, "status", "amqp-dispatcher"))
+        broker.publish_many(queue, [{"id": n, "do": ["ack"]} for n in range(7)])
+        broker.publish_many(queue, [{"id": n, "do": [["await-file", str(go)]]} for n in (7, 8, 9)])
+        wait_for(lambda: len(daemon.records("done")) == 7, what="seven messages done")
+        wait_for(lambda: len(daemon.records("consume")) == 10, what="three in flight")
+
+        stop = subprocess.Popen(
+            [*_supervisorctl_command(conf), "stop", "amqp-dispatcher"],
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        wait_for(lambda: "SIGTERM received; stopping" in daemon.log(), what="the SIGTERM")
+        go.touch()  # the consume calls in flight finish within the grace period
+        assert "amqp-dispatcher: stopped" in stop.communicate(timeout=60)[0]
+
+        assert sorted(r["id"] for r in daemon.records("done")) == list(range(10))
+        assert broker.messages(queue) == 0
+        assert "STOPPED" in _supervisorctl(conf, "status", "amqp-dispatcher")
+        assert daemon.log().rstrip().endswith("stopped")
+        assert (
+            "stopped: amqp-dispatcher (exit status 0)" in (tmp_path / "supervisord.log").read_text()
+        )
+    finally:
+        supervisord.terminate()
+        try:
+            supervisord.wait(60)
+        except subprocess.TimeoutExpired:
+            supervisord.kill()
+            supervisord.wait()
+
+
+def _recipe() -> configparser.RawConfigParser:
+    recipe = configparser.RawConfigParser()
+    recipe.read_string(SUPERVISOR.read_text())
+    return recipe
+
+
+def _supervisord_conf(directory: Path, daemon) -> Path:
+    """A supervisord of the test's own, in `directory`, running the recipe's program with the
+    test's venv, config, broker and scripted consumer; its path."""
+    recipe = _recipe()
+    program = recipe[PROGRAM]
+    program["command"] = (
+        program["command"]
+        .replace(RECIPE_BINARY, str(Path(sys.executable).parent / "amqp-dispatcher"))
+        .replace(RECIPE_CONFIG, str(daemon.config_path))
+    )
+    program["directory"] = str(directory)
+    del program["user"]  # the test's own user
+    environment = {
+        "RABBITMQ_URL": daemon.env["RABBITMQ_URL"],
+        "PYTHONPATH": str(TESTS),
+        "RECORD_FILE": str(daemon.record_path),
+    }
+    program["environment"] = ",".join(
+        f'{name}="{_escaped(value)}"' for name, value in environment.items()
+    )
+    program["stdout_logfile"] = str(daemon.log_path)
+    socket = directory / "supervisor.sock"
+    recipe["unix_http_server"] = {"file": str(socket)}
+    recipe["supervisord"] = {
+        "logfile": str(directory / "supervisord.log"),
+        "pidfile": str(directory / "supervisord.pid"),
+        "childlogdir": str(directory),
+    }
+    recipe["rpcinterface:supervisor"] = {
+        "supervisor.rpcinterface_factory": "supervisor.rpcinterface:make_main_rpcinterface"
+    }
+    recipe["supervisorctl"] = {"serverurl": f"unix://{socket}"}
+    conf = directory / "supervisord.conf"
+    with open(conf, "w") as out:
+        recipe.write(out)
+    return conf
+
+
+def _escaped(value: str) -> str:
+    """A value as supervisor reads it back: % is its own (%(here)s), so written %%."""
+    return value.replace("%", "%%")
+
+
+def _supervisorctl_command(conf: Path) -> list[str]:
+    return [sys.executable, "-m", "supervisor.supervisorctl", "-c", str(conf)]
+
+
+def _supervisorctl(conf: Path, *args: str) -> str:
+    done = subprocess.run([*_supervisorctl_command(conf), *args], capture_output=True, text=True)
+    return done.stdout + done.stderr
