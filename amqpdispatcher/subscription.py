@@ -13,14 +13,10 @@ from . import backoff, topology
 from .acks import Acks
 from .config import ConsumerSpec, QueueSpec
 from .errors import BrokerRefusal
-from .middleware import Hooks
+from .middleware import CONSUMER_TIMEOUT, Hooks
 from .transport import AMQPError, Channel, Connection, Delivery
 
 log = logging.getLogger("amqp-dispatcher.pool")
-
-# How the reason given to after_consuming_stopped starts when the broker closed the channel for
-# a delivery unanswered past its consumer_timeout; metrics count those reasons.
-CONSUMER_TIMEOUT = "consumer_timeout"
 
 
 class Subscription:
@@ -114,7 +110,7 @@ class Subscription:
         error = closed.value
         if error.ack_timed_out:
             self._log_ack_timeout(error)
-            self._resume(f"{CONSUMER_TIMEOUT}: {error}")
+            self._resume(f"{CONSUMER_TIMEOUT} {error}")
         elif error.code:
             self.recover(f"the broker closed the channel: {error}")
         else:  # with its connection: the daemon attaches the subscription again

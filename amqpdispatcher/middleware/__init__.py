@@ -2,6 +2,6 @@
 policy decides what becomes of a message whose consume raised."""
 
 from .failure import FailurePolicy, RequeueAndReplace
-from .middleware import Hooks, Middleware
+from .middleware import CONSUMER_TIMEOUT, Hooks, Middleware
 
-__all__ = ["FailurePolicy", "Hooks", "Middleware", "RequeueAndReplace"]
+__all__ = ["CONSUMER_TIMEOUT", "FailurePolicy", "Hooks", "Middleware", "RequeueAndReplace"]

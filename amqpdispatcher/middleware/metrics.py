@@ -23,14 +23,13 @@ from prometheus_client.registry import Collector
 from prometheus_client.utils import floatToGoString
 
 from ..blocking import blocked_seconds
-from .middleware import Middleware
+from .middleware import CONSUMER_TIMEOUT, Middleware
 
 if TYPE_CHECKING:
     from ..config import ConsumerSpec
     from ..message import Message
     from ..url import Target
 
-CONSUMER_TIMEOUT = "consumer_timeout:"  # how a reason of after_consuming_stopped starts for one
 ANSWERS = ("ack", "nack", "reject")
 # Seconds, prometheus-client's default buckets: from a quick handler to a slow one.
 BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1.0, 2.5, 5.0, 7.5, 10.0)

@@ -17,6 +17,10 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("amqp-dispatcher.middleware")
 
+# How the reason given to after_consuming_stopped starts when the broker closed the channel for a
+# delivery unanswered past its delivery acknowledgement timeout (consumer_timeout).
+CONSUMER_TIMEOUT = "consumer_timeout:"
+
 
 class Middleware:
     """Subclass and override the hooks you need; each does nothing here.
