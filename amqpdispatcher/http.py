@@ -28,17 +28,18 @@ class HttpError(DispatcherError):
 
 
 class Endpoint:
-    """The metrics and readiness middleware, and the server that shows what they saw."""
+    """The metrics middleware, and the server that shows what it saw: the metrics, and the
+    readiness read off them."""
 
     def __init__(self, consumers: Sequence[ConsumerSpec]) -> None:
         self.metrics = Metrics(consumers)
-        self.readiness = Readiness(consumers)
+        self.readiness = Readiness(self.metrics)
         self._metrics_app = make_wsgi_app(self.metrics.registry)
         self._server: WSGIServer | None = None
 
     @property
     def middleware(self) -> list[Middleware]:
-        return [self.metrics, self.readiness]
+        return [self.metrics]
 
     def start(self, address: str, port: int) -> None:
         """Listen on `address`:`port`; HttpError if that cannot be done."""

@@ -1,5 +1,5 @@
-"""The metrics and readiness middleware, fed by the dispatch path on the channel double and by
-the retry policy under the daemon's rules."""
+"""The metrics middleware, and the readiness read off it, fed by the dispatch path on the channel
+double and by the retry policy under the daemon's rules."""
 
 from __future__ import annotations
 
@@ -156,25 +156,26 @@ def test_ready_once_connected_and_every_pool_consumes():
     second = parse_config(
         {"consumers": [{"consumer": "a:B", "queue": "other"}]}, "config.yml"
     ).consumers[0]
-    readiness = Readiness([first, second])
+    metrics = Metrics([first, second])
+    readiness = Readiness(metrics)
     assert readiness.state() == {
         "ready": False,
         "connected": False,
         "consuming": {"q": False, "other": False},
     }
-    readiness.after_connection_opened(TARGET)
-    readiness.after_consuming_started(first)
+    metrics.after_connection_opened(TARGET)
+    metrics.after_consuming_started(first)
     assert readiness.state()["ready"] is False
-    readiness.after_consuming_started(second)
+    metrics.after_consuming_started(second)
     assert readiness.state() == {
         "ready": True,
         "connected": True,
         "consuming": {"q": True, "other": True},
     }
-    readiness.after_consuming_stopped(second, "the broker cancelled the consumer")
+    metrics.after_consuming_stopped(second, "the broker cancelled the consumer")
     assert readiness.state()["consuming"] == {"q": True, "other": False}
-    readiness.after_consuming_started(second)
-    readiness.after_connection_lost(TARGET, ConnectionError("gone"))
+    metrics.after_consuming_started(second)
+    metrics.after_connection_lost(TARGET, ConnectionError("gone"))
     assert readiness.state() == {
         "ready": False,
         "connected": False,
@@ -185,9 +186,10 @@ def test_ready_once_connected_and_every_pool_consumes():
 def test_a_queue_of_two_pools_consumes_once_both_do():
     first = consumer_spec()
     second = parse_config({"consumers": [{"consumer": "a:B", "queue": "q"}]}, "c").consumers[0]
-    readiness = Readiness([first, second])
-    readiness.after_connection_opened(TARGET)
-    readiness.after_consuming_started(first)
+    metrics = Metrics([first, second])
+    readiness = Readiness(metrics)
+    metrics.after_connection_opened(TARGET)
+    metrics.after_consuming_started(first)
     assert readiness.state()["consuming"] == {"q": False}
-    readiness.after_consuming_started(second)
+    metrics.after_consuming_started(second)
     assert readiness.state() == {"ready": True, "connected": True, "consuming": {"q": True}}
