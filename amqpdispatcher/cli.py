@@ -291,18 +291,19 @@ def _add_config(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def _count(value: str) -> int:
-    """An argparse type: a whole number >= 1, in ASCII digits."""
-    if not (value.isascii() and value.isdigit()) or int(value) < 1:
-        raise argparse.ArgumentTypeError(f"expected a whole number >= 1, got {value!r}")
-    return int(value)
+def _whole_number(expected: str, maximum: float = math.inf) -> Callable[[str], int]:
+    """An argparse type: a whole number from 1 to `maximum`, in ASCII digits."""
+
+    def parse(value: str) -> int:
+        if not (value.isascii() and value.isdigit()) or not 1 <= int(value) <= maximum:
+            raise argparse.ArgumentTypeError(f"expected {expected}, got {value!r}")
+        return int(value)
+
+    return parse
 
 
-def _port(value: str) -> int:
-    """An argparse type: a TCP port, 1 to 65535, in ASCII digits."""
-    if not (value.isascii() and value.isdigit()) or not 1 <= int(value) <= MAX_PORT:
-        raise argparse.ArgumentTypeError(f"expected a port from 1 to {MAX_PORT}, got {value!r}")
-    return int(value)
+_count = _whole_number("a whole number >= 1")
+_port = _whole_number(f"a port from 1 to {MAX_PORT}", MAX_PORT)
 
 
 def _seconds(maximum: float = math.inf) -> Callable[[str], float]:
