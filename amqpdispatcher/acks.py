@@ -37,6 +37,16 @@ class Acks:
         self._held: list[int] = []
         self._scheduled = False
 
+    @property
+    def answerable(self) -> bool:
+        """Whether an answer can still reach the broker: once the channel closed, the broker
+        delivers its unanswered messages again."""
+        return self.channel.is_open
+
+    @property
+    def max_properties_size(self) -> int:
+        return self.channel.max_properties_size
+
     def delivered(self, tag: int) -> None:
         self._in_flight.add(tag)
         self._order.append(tag)

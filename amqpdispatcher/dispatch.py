@@ -8,11 +8,13 @@ from collections import deque
 from functools import partial
 
 import gevent
+import gevent.event
 from greenlet import GreenletExit, greenlet
 
 from . import rules
 from .acks import Acks
 from .config import ConsumerSpec
+from .excerpt import counted
 from .instances import Instances
 from .interruption import Interrupted
 from .message import Message
@@ -22,6 +24,8 @@ from .publisher import Publisher
 from .transport import Delivery
 
 log = logging.getLogger("amqp-dispatcher.pool")
+
+MAX_TAGS_SHOWN = 20  # delivery tags named in the warning of calls interrupted at the stop
 
 
 class Dispatch:
@@ -49,10 +53,12 @@ class Dispatch:
         self._hooked = bool(hooks)  # read once per message: with no middleware, skip the hooks
         self._idle: list[greenlet] = []  # workers with nothing to do; only while no backlog
         self._backlog: deque[tuple[Acks, Delivery]] = deque()
-        self._running: set[greenlet] = set()  # workers in or between consume calls
+        # Workers in or between consume calls, with the delivery tag of their latest.
+        self._running: dict[greenlet, int] = {}
         self._hub = gevent.get_hub()
         self._task_name = f"{spec.consumer} on {spec.queue!r}"
         self._stopping = False
+        self._stopped = gevent.event.Event()  # for the pauses of failure policies
 
     def add_idle(self, instances: list) -> None:
         """A worker for each instance, started by its first delivery."""
@@ -65,6 +71,7 @@ class Dispatch:
         """Take no more deliveries; those received but not started stay unanswered and go
         back to the queue when their channel closes."""
         self._stopping = True
+        self._stopped.set()
         self._backlog.clear()
 
     @property
@@ -76,12 +83,18 @@ class Dispatch:
         """Kill the running `consume` calls; their messages stay unanswered."""
         if not self._running:
             return
+        tags = sorted(self._running.values())
+        shown = ", ".join(map(str, tags[:MAX_TAGS_SHOWN])) + (
+            " ..." if len(tags) > MAX_TAGS_SHOWN else ""
+        )
         log.warning(
-            "%s on %r: consume still running %s; interrupted, the broker will redeliver its "
-            "message",
+            "%s on %r: %s still running %s, of deliveries %s; interrupted, the broker will "
+            "deliver their messages again",
             self._spec.consumer,
             self._spec.queue,
+            counted(len(tags), "consume call"),
             why,
+            shown,
         )
         for task in list(self._running):
             gevent.kill(task, Interrupted)
@@ -95,7 +108,7 @@ class Dispatch:
             self._backlog.append((acks, delivery))
             return
         worker = self._idle.pop()
-        self._running.add(worker)
+        self._running[worker] = delivery.delivery_tag
         # On the hub's next turn: the worker starts, or returns from _wait_idle.
         self._hub.loop.run_callback(worker.switch, acks, delivery)
 
@@ -109,14 +122,14 @@ class Dispatch:
                 del acks, delivery  # an idle worker must not keep its last message alive
                 acks, delivery = self._next_waiting() or self._wait_idle(worker)
         finally:
-            self._running.discard(worker)
+            self._running.pop(worker, None)
 
     def _wait_idle(self, worker: greenlet) -> tuple[Acks, Delivery]:
         """Until on_delivery hands `worker` a delivery. What else is thrown in meanwhile, such
         as a gevent.Timeout a consume call left running, goes to the hub's error handling, as
         it would had the call's greenlet ended; GreenletExit ends the worker. A switch with
         anything else than a delivery, left behind by a consume call, is logged and ignored."""
-        self._running.discard(worker)
+        self._running.pop(worker, None)
         self._idle.append(worker)
         while True:
             try:
@@ -133,7 +146,11 @@ class Dispatch:
     def _next_waiting(self) -> tuple[Acks, Delivery] | None:
         if self._backlog:
             gevent.sleep(0)  # the hub runs between two messages, as between two greenlets
-        return self._backlog.popleft() if self._backlog else None
+        if not self._backlog:
+            return None
+        waiting = self._backlog.popleft()
+        self._running[gevent.getcurrent()] = waiting[1].delivery_tag
+        return waiting
 
     def _consume(self, instance: object, acks: Acks, delivery: Delivery) -> object:
         """Consume one delivery; returns the instance to go on with: `instance`, or its
@@ -149,20 +166,24 @@ class Dispatch:
         if exception is not None:
             return self._failed(instance, proxy, message, exception)
         if hooked:
-            self._hooks("after_consume", self._spec, instance, message, proxy.answer, None)
+            self._hooks("after_consume", self._spec, instance, message, _answer(proxy), None)
         return instance
 
     def _failed(
         self, instance: object, proxy: AMQPProxy, message: Message, exc: BaseException
     ) -> object:
-        log.error(
-            "%s raised on queue %r, delivery %d",
-            self._spec.consumer,
-            self._spec.queue,
-            proxy.delivery_tag,
-            exc_info=exc,
-        )
-        replace = rules.settle_failure(self._failure_policy, proxy, message, exc)
+        policy = self._failure_policy
+        policy.log_failure(self._spec, message, exc)
+        replace = rules.settle_failure(policy, proxy, message, exc, pause=self._pause)
         if self._hooked:
-            self._hooks("after_consume", self._spec, instance, message, proxy.answer, exc)
+            self._hooks("after_consume", self._spec, instance, message, _answer(proxy), exc)
         return self._instances.replace(instance, exc) if replace else instance
+
+    def _pause(self, seconds: float) -> bool:
+        """Whether to go on after `seconds`: not once the daemon is stopping."""
+        return not self._stopped.wait(seconds)
+
+
+def _answer(proxy: AMQPProxy) -> str | None:
+    """The answer that reaches the broker: none once the message's channel closed."""
+    return proxy.answer if proxy.answerable else None

@@ -7,7 +7,7 @@ from collections.abc import Mapping
 
 from .acks import Acks
 from .excerpt import excerpt
-from .publisher import Publisher
+from .publisher import COPIES, Publisher
 
 JSON_CONTENT_TYPE = "application/json"
 
@@ -28,6 +28,18 @@ class AMQPProxy:
     @property
     def delivery_tag(self) -> int:
         return self._delivery_tag
+
+    @property
+    def answerable(self) -> bool:
+        """Whether the message's channel is still open, so that an answer can reach the broker.
+        Once it closed, the broker delivers the message again, whatever is done with it here."""
+        return self._acks.answerable
+
+    @property
+    def max_properties_size(self) -> int:
+        """The bytes a message's properties, its headers included, may take: the frame size
+        negotiated with the broker, less a frame's own overhead."""
+        return self._acks.max_properties_size
 
     def ack(self) -> None:
         self._answer("ack")
@@ -71,6 +83,13 @@ class AMQPProxy:
         `properties` name another; otherwise as `publish`."""
         properties.setdefault("content_type", JSON_CONTENT_TYPE)
         self.publish(exchange, routing_key, headers, encode_json(obj), mandatory, **properties)
+
+    def publish_copy(self, queue: str, headers: dict, body: bytes, properties: dict) -> None:
+        """For failure policies: publish a copy of a message to `queue`, through the default
+        exchange, mandatory, and wait until the broker confirms it. Copies have a channel of
+        their own, so that no consumer's publish can touch them. Raises as `publish`."""
+        properties = {**properties, "headers": headers}
+        self._publisher.publish("", queue, body, properties, mandatory=True, lane=COPIES)
 
     def _answer(self, how: str) -> None:
         if self.answer is not None:

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import logging
+from functools import partial
 
 import gevent.lock
 
+from .exchanges import KnownExchanges
 from .middleware import Hooks
 from .transport import (
     AMQPError,
@@ -14,6 +16,7 @@ from .transport import (
     Connection,
     Outgoing,
     PublishError,
+    PublishRefused,
     connect,
     outgoing,
 )
@@ -22,6 +25,13 @@ from .url import Target, shuffled
 log = logging.getLogger("amqp-dispatcher.publisher")
 
 ALONE_AT_ONCE = 16  # channels of their own open at once for messages published again
+CONSUMERS, COPIES = "consumers", "copies"  # the lanes: each its own channel
+# The broker blocks a connection (an alarm) only at its first publish after the alarm, and a
+# publish sent then waits in the connection, unconfirmed, until the alarm clears, even past the
+# publisher's stop. So each copy goes after a probe, to no queue, and only once the broker
+# confirmed the probe and did not block the connection meanwhile: a copy must never arrive
+# late beside the message it copies, left unacked and delivered again.
+_PROBE = outgoing("", "", b"", {})
 
 
 class Publisher:
@@ -29,10 +39,19 @@ class Publisher:
     publishing never stalls consuming; in confirm mode, so that `publish` returns only once the
     broker has taken the message. A consumer that publishes, then acks, loses nothing.
 
-    All publishes share one channel. When the broker closes it for an error, which names no
-    message, each message it had not confirmed is published again on a channel of its own:
-    only the one at fault fails. One published again may have reached its queue already, and
-    then arrives twice: at least once, never lost.
+    The broker closes a channel for an error of one message, and the messages published on it
+    before that one may have reached their queues unconfirmed, so that publishing them again
+    would duplicate them. So the errors a publish can be told in advance are kept off the
+    shared channels: an exchange is checked to exist before the first publish to it (see
+    exchanges.py), and a message whose user_id is not the publishing user's goes on a channel
+    of its own. The consumers' publishes share one channel, and the retry policy's copies
+    another, so that no consumer's publish can touch a copy. Should the broker close a shared
+    channel for an error all the same, each message it had not confirmed is published again on
+    a channel of its own: only the one at fault fails, and one published again may arrive
+    twice: at least once, never lost.
+
+    While the broker blocks publishing (a memory or disk alarm), a publish waits before it
+    sends anything, so that nothing sent then can arrive after its publisher gave up on it.
 
     The connection is opened on the first publish and, after a loss, on the next one."""
 
@@ -41,9 +60,10 @@ class Publisher:
         self._hooks = hooks or Hooks()
         self._name = f"{name}-publisher"
         self._connection: Connection | None = None
-        self._channel: Channel | None = None
+        self._channels: dict[str, Channel] = {}
         self._opening = gevent.lock.Semaphore()
         self._alone = gevent.lock.Semaphore(ALONE_AT_ONCE)
+        self._exchanges = KnownExchanges()
 
     def publish(
         self,
@@ -52,41 +72,52 @@ class Publisher:
         body: bytes | str,
         properties: dict,
         mandatory: bool = False,
+        lane: str = CONSUMERS,
     ) -> None:
-        """Raises PublishError unless the broker confirmed the message; TypeError or ValueError,
-        before anything is sent, for a message AMQP cannot carry."""
+        """Raises PublishError unless the broker confirmed the message (PublishRefused when it
+        refused the message itself); TypeError or ValueError, before anything is sent, for a
+        message AMQP cannot carry."""
         message = outgoing(exchange, routing_key, body, properties, mandatory)
         if not self._hooks:
-            self._publish(message)
+            self._publish(message, lane)
             return
         try:
-            self._publish(message)
+            self._publish(message, lane)
         except PublishError:
             self._hooks("after_publish", exchange, routing_key, False)
             raise
         self._hooks("after_publish", exchange, routing_key, True)
 
-    def _publish(self, message: Outgoing) -> None:
-        try:
-            channel = self._open_channel()
-        except AMQPError as exc:
-            raise PublishError(f"cannot publish: {exc}") from None
-        try:
-            _confirmed(channel, message)
-        except ChannelClosed as closed:
-            if not closed.code:
-                raise _unconfirmed(closed) from None
-            self._publish_alone(message)
-
     def close(self) -> None:
         if self._connection is not None:
             self._connection.close()
 
-    def _publish_alone(self, message: Outgoing) -> None:
+    def _publish(self, message: Outgoing, lane: str) -> None:
+        connection = self._connected()
+        connection.wait_unblocked()
+        self._exchanges.check(connection, message.exchange)
+        user_id = message.properties.user_id
+        if user_id is not None and user_id != connection.target.username:
+            self._publish_alone(connection, message)  # the broker may refuse it: 406
+            return
+        try:
+            channel = self._channel(connection, lane)
+        except AMQPError as exc:
+            raise PublishError(f"cannot publish: {exc}") from None
+        try:
+            if lane == COPIES:
+                _confirmed(channel, _PROBE)
+                connection.wait_unblocked()
+            _confirmed(channel, message)
+        except ChannelClosed as closed:
+            if not closed.code:
+                raise _unconfirmed(closed) from None
+            self._exchanges.forget()  # the fault may be an exchange deleted since its check
+            self._publish_alone(connection, message)
+
+    def _publish_alone(self, connection: Connection, message: Outgoing) -> None:
         with self._alone:
             try:
-                with self._opening:
-                    connection = self._open_connection()
                 channel = connection.channel()
             except AMQPError as exc:
                 raise PublishError(f"cannot publish: {exc}") from None
@@ -94,27 +125,63 @@ class Publisher:
                 channel.enable_confirms()
                 _confirmed(channel, message)
             except ChannelClosed as closed:
+                if closed.code:
+                    raise PublishRefused(f"the broker refused the message: {closed}") from None
                 raise _unconfirmed(closed) from None
             finally:
                 channel.close()
 
-    def _open_channel(self) -> Channel:
-        if self._channel is not None and self._channel.is_open:
-            return self._channel
+    def _channel(self, connection: Connection, lane: str) -> Channel:
+        channel = self._channels.get(lane)
+        if channel is not None and channel.is_open:
+            return channel
         with self._opening:
-            if self._channel is None or not self._channel.is_open:
-                channel = self._open_connection().channel()
+            channel = self._channels.get(lane)
+            if channel is None or not channel.is_open:
+                channel = connection.channel()
                 channel.enable_confirms()
                 channel.closed.rawlink(_log_closed)
-                self._channel = channel  # for the fast path above only once fully set up
-            return self._channel
+                self._channels[lane] = channel  # for the fast path above once fully set up
+            return channel
 
-    def _open_connection(self) -> Connection:
-        """The open connection, opened anew if need be; call holding `_opening`."""
-        if self._connection is None or not self._connection.is_open:
-            self._connection = connect(shuffled(self._targets), self._name)
-            self._connection.closed.rawlink(_log_lost)
-        return self._connection
+    def _connected(self) -> Connection:
+        """The open connection, opened anew if need be."""
+        connection = self._connection
+        if connection is not None and connection.is_open:
+            return connection
+        with self._opening:
+            if self._connection is None or not self._connection.is_open:
+                try:
+                    self._connection = connect(shuffled(self._targets), self._name)
+                except AMQPError as exc:
+                    raise PublishError(f"cannot publish: {exc}") from None
+                self._channels.clear()
+                self._exchanges.forget()
+                self._connection.closed.rawlink(partial(self._on_lost, self._connection))
+                self._connection.watch_blocking(self._on_blocking)
+            return self._connection
+
+    def _on_lost(self, connection: Connection, closed) -> None:
+        if closed.value is not None:
+            log.warning(
+                "publishing connection lost (%s); reopening it on the next publish", closed.value
+            )
+        if connection.blocked and self._hooks:  # blocked no more: the next one starts afresh
+            self._hooks("after_publishing_unblocked")
+
+    def _on_blocking(self, reason: str | None) -> None:
+        if reason is None:
+            log.info("the broker unblocked publishing")
+            if self._hooks:
+                self._hooks("after_publishing_unblocked")
+            return
+        log.warning(
+            "the broker blocked publishing (%s): publishes and retry copies wait until it "
+            "unblocks it",
+            reason,
+        )
+        if self._hooks:
+            self._hooks("after_publishing_blocked", reason)
 
 
 def _confirmed(channel: Channel, message: Outgoing) -> None:
@@ -125,17 +192,10 @@ def _unconfirmed(closed: ChannelClosed) -> PublishError:
     return PublishError(f"the channel closed before the broker confirmed: {closed}")
 
 
-def _log_lost(closed) -> None:
-    if closed.value is not None:
-        log.warning(
-            "publishing connection lost (%s); reopening it on the next publish", closed.value
-        )
-
-
 def _log_closed(closed) -> None:
     if closed.value.code:
         log.error(
-            "the broker closed the publishing channel: %s; publishing again, each on a channel "
+            "the broker closed a publishing channel: %s; publishing again, each on a channel "
             "of its own, the messages it had not confirmed",
             closed.value,
         )

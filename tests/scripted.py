@@ -34,9 +34,10 @@ class Scripted:
     exchange, routing_key, body, mandatory] (records the outcome), ["publish-json", exchange,
     routing_key, obj], ["publish-misordered", exchange, routing_key, body] (the body where the
     headers belong), ["raise-below-retry", n] (raises while the x-retry-count header is below
-    n), "raise-permanent" (raises PermanentFailure), ["raise-until-file", path] (raises until the
-    test creates the file: a fix deployed), ["log", text] (logs text at INFO to the `scripted`
-    logger). No steps: return silently."""
+    n), "raise-permanent" (raises PermanentFailure), ["raise-named", length, text] (raises an
+    exception whose type's name is `length` characters long), ["raise-until-file", path]
+    (raises until the test creates the file: a fix deployed), ["log", text] (logs text at INFO
+    to the `scripted` logger). No steps: return silently."""
 
     def __init__(self) -> None:
         self.instance = next(_ids)
@@ -70,6 +71,8 @@ class Scripted:
             amqp.reject(requeue=False)
         elif step == "raise" or (step == "raise-once" and not msg.delivery_info["redelivered"]):
             raise RuntimeError("scripted failure")
+        elif step[0] == "raise-named":  # [.., length of the exception's type name, message]
+            raise type("E" * step[1], (Exception,), {})(step[2])
         elif step == "raise-permanent":
             raise PermanentFailure("scripted: never going to work")
         elif step[0] == "raise-below-retry" and msg.headers.get("x-retry-count", 0) < step[1]:

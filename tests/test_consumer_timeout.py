@@ -7,6 +7,8 @@ import re
 from collections.abc import Iterator
 
 from conftest import consumer_config, wait_for
+from nodes import free_port
+from test_http import samples
 from test_middleware import hooks, with_middleware
 
 # RabbitMQ 3.10 checks the deliveries of a channel about once a minute, whatever the timeout.
@@ -63,3 +65,37 @@ def test_a_delivery_past_the_consumer_timeout_is_told_once_and_consumed_again(
     assert len(reasons) == 2 and reasons[1] == "the daemon is stopping"
     assert reasons[0].startswith("consumer_timeout: PRECONDITION_FAILED - delivery ")
     assert len(hooks(daemon, "after_consuming_started")) == 2
+
+
+def test_a_call_that_fails_past_the_consumer_timeout_is_not_copied_nor_counted(
+    node, node_broker, daemon_factory, tmp_path
+):
+    """Its channel is gone and the broker delivers the message again: a retry copy too would
+    have it handled once more, and an answer counted would never have reached the broker."""
+    queue, go, port = node_broker.queue_name(), tmp_path / "go", free_port()
+    config = consumer_config(queue)
+    config["consumers"][0]["retry"] = {"max_retries": 3, "backoff": [0.1]}
+    config["http"] = {"port": port}
+    node_broker.queues.extend([f"{queue}.delay.0.1s", f"{queue}.archive"])
+    with consumer_timeout(node, 5000):
+        daemon = daemon_factory(config, node=node).start().wait_ready()
+        node_broker.publish(queue, {"id": 1, "do": [["await-file", str(go)], "raise-once"]})
+        wait_for(lambda: daemon.records("consume"), what="the first delivery")
+        wait_for(lambda: " ERROR " in daemon.log(), CHECK_WAIT, "the channel closed by the broker")
+        wait_for(lambda: node_broker.consumers(queue) == 1, what="the broker's new consumer")
+        go.touch()
+        wait_for(lambda: len(daemon.records("done")) == 1, what="the redelivery consumed")
+        metrics = samples(port)
+        assert daemon.stop() == 0
+
+    first, again = daemon.records("consume")
+    assert (first["delivery_info"]["redelivered"], again["delivery_info"]["redelivered"]) == (
+        False,
+        True,
+    )
+    assert "x-retry-count" not in again["headers"]  # the broker's redelivery, not a retry copy
+    labels = (("consumer", "scripted:Scripted"), ("queue", queue))
+    assert metrics[("amqp_dispatcher_answers_total", (("answer", "ack"), *labels))] == 1
+    assert metrics[("amqp_dispatcher_retries_total", labels)] == 0
+    for name in (queue, f"{queue}.delay.0.1s", f"{queue}.archive"):
+        assert node_broker.messages(name) == 0, name

@@ -82,7 +82,14 @@ def test_readyz_follows_the_broker_through_an_outage(node, node_broker, daemon_f
     daemon = daemon_factory(config, node=node).start().wait_ready()
     assert get(port, "/readyz") == (
         200,
-        json.dumps({"ready": True, "connected": True, "consuming": {queue: True, other: True}}),
+        json.dumps(
+            {
+                "ready": True,
+                "connected": True,
+                "consuming": {queue: True, other: True},
+                "publishing_blocked": False,
+            }
+        ),
     )
     with node.app_stopped():
         status, body = wait_for(
@@ -92,6 +99,7 @@ def test_readyz_follows_the_broker_through_an_outage(node, node_broker, daemon_f
             "ready": False,
             "connected": False,
             "consuming": {queue: False, other: False},
+            "publishing_blocked": False,
         }
         assert get(port, "/healthz") == (200, json.dumps({"alive": True}))
     wait_for(lambda: get(port, "/readyz")[0] == 200, timeout=60, what="ready again")

@@ -109,7 +109,7 @@ def test_a_channel_error_reopens_that_channel_only(broker, daemon_factory, tmp_p
     log = daemon.log()
     assert "the broker closed the channel: PRECONDITION_FAILED" in log
     assert log.count("ready:") == 1  # the connection stayed up
-    assert f"cannot ack delivery 1 of '{queue}'" in log  # its channel was gone: redelivered
+    assert "cannot ack" not in log  # its channel was gone: not even tried, since redelivered
     assert [r["id"] for r in daemon.records("consume")].count("bug") == 2
     assert broker.messages(queue) == broker.messages(other) == 0
 

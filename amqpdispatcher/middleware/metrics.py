@@ -51,6 +51,7 @@ class Metrics(Middleware):
         self.pools = tuple(labelled.values())
         self.connected = 0
         self.connections = 0
+        self.publishing_blocked = 0
         self.published = {True: 0, False: 0}
         self.registry = CollectorRegistry()
         self.registry.register(_Collector(self))
@@ -99,6 +100,12 @@ class Metrics(Middleware):
 
     def after_publish(self, exchange: str, routing_key: str, confirmed: bool) -> None:
         self.published[confirmed] += 1
+
+    def after_publishing_blocked(self, reason: str) -> None:
+        self.publishing_blocked = 1
+
+    def after_publishing_unblocked(self) -> None:
+        self.publishing_blocked = 0
 
     def after_connection_opened(self, target: Target) -> None:
         self.connections += 1
@@ -178,6 +185,11 @@ class _Collector(Collector):
         )
         yield GaugeMetricFamily(
             _name("connected"), "1 while connected to the broker, else 0", metrics.connected
+        )
+        yield GaugeMetricFamily(
+            _name("publishing_blocked"),
+            "1 while the broker blocks publishing (a memory or disk alarm), else 0",
+            metrics.publishing_blocked,
         )
         yield CounterMetricFamily(
             _name("reconnects"),

@@ -69,6 +69,13 @@ class Middleware:
         """A consumer's publish ended: the broker confirmed the message, or it failed
         (PublishError). Retry and archive copies are publishes too."""
 
+    def after_publishing_blocked(self, reason: str) -> None:
+        """The broker blocked the publishing connection (a memory or disk alarm): publishes,
+        retry copies included, wait until it unblocks it."""
+
+    def after_publishing_unblocked(self) -> None:
+        """The broker unblocked the publishing connection, or that connection closed."""
+
     def after_connection_opened(self, target: Target) -> None:
         """The daemon's connection to `target` is open; the topology is declared next."""
 

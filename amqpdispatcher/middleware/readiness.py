@@ -1,5 +1,5 @@
-"""Readiness, read off what the metrics middleware saw: connected to the broker, and every pool
-consuming."""
+"""Readiness, read off what the metrics middleware saw: connected to the broker, every pool
+consuming, and publishing not blocked by the broker."""
 
 from __future__ import annotations
 
@@ -11,15 +11,19 @@ class Readiness:
         self._metrics = metrics
 
     def state(self) -> dict:
-        """{"ready": ..., "connected": ..., "consuming": {queue: ...}}: a queue consumed by
-        several pools counts as consuming when all of them are."""
+        """{"ready": ..., "connected": ..., "consuming": {queue: ...}, "publishing_blocked":
+        ...}: a queue consumed by several pools counts as consuming when all of them are. While
+        the broker blocks publishing, every pool that publishes or retries is stalled: not
+        ready."""
         consuming: dict[str, bool] = {}
         for pool in self._metrics.pools:
             queue = pool.labels[0]
             consuming[queue] = consuming.get(queue, True) and bool(pool.consuming)
         connected = bool(self._metrics.connected)
+        blocked = bool(self._metrics.publishing_blocked)
         return {
-            "ready": connected and all(consuming.values()),
+            "ready": connected and all(consuming.values()) and not blocked,
             "connected": connected,
             "consuming": consuming,
+            "publishing_blocked": blocked,
         }

@@ -4,29 +4,28 @@ the original is acked only once the broker confirmed the copy."""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
-from datetime import datetime, timezone
 from typing import TYPE_CHECKING
 
 from ..config import ConsumerSpec, default_archive_queue
-from ..excerpt import clip
-from ..middleware import FailurePolicy, Hooks
-from ..transport import sendable
-from .headers import (
-    EXCEPTION_MESSAGE,
-    EXCEPTION_TYPE,
-    FAILED_AT,
-    ORIGINAL_EXCHANGE,
-    ORIGINAL_ROUTING_KEY,
-    RETRY_COUNT,
-)
+from ..excerpt import clip, clip_utf8, first_line
+from ..middleware import AnswerLater, FailurePolicy, Hooks
+from ..transport import PublishError, PublishRefused
+from .copies import Copy, copy_of, exception_text, failure_headers, minimal_copy
+from .headers import COPY_REFUSED, RETRY_COUNT
 from .queues import delay_queue_name
 
 if TYPE_CHECKING:
     from ..message import Message
     from ..proxy import AMQPProxy
 
-MAX_EXCEPTION_MESSAGE = 1000  # characters: the headers must fit a frame, whatever the exception
+log = logging.getLogger("amqp-dispatcher.pool")
+
+MAX_REASON = 1000  # bytes of x-copy-refused
+REASON_IN_LOG = 200  # characters of the exception's text in the WARNING of a retried failure
+# What the broker, or the checks before it, refuse of a copy for a reason of the message's own.
+REFUSALS = (PublishRefused, TypeError, ValueError)
 
 
 class PermanentFailure(Exception):
@@ -38,9 +37,15 @@ class RetryPolicy(FailurePolicy):
     """Retries a failed message `max_retries` times, the nth retry after `backoff[n - 1]`
     seconds (the last value repeating), through the delay queues of `queue`; then, or at once
     for a PermanentFailure, archives it in `archive_queue` (`<queue>.archive` by default).
-    Publishes through `amqp.publish`, which waits for the broker's confirm, and acks only then:
-    should the publish raise, the daemon rejects the message with requeue. The instance that
-    raised is replaced, as with RequeueAndReplace."""
+    Publishes through `amqp.publish_copy`, which waits for the broker's confirm, and acks only
+    then. A copy the broker cannot be reached for, or is blocked from taking, is tried again
+    later, the message kept unacked meanwhile (AnswerLater); one the broker refuses for a reason
+    of its own gives way to a minimal copy in the archive, which says why in x-copy-refused;
+    should the archive refuse that too, the message is rejected without requeue, to its queue's
+    dead-letter exchange. The instance that raised is replaced, as with RequeueAndReplace.
+
+    A retried failure is logged as a one-line WARNING (with the traceback the first time, at
+    DEBUG after), an archived one as an ERROR with its traceback."""
 
     def __init__(
         self,
@@ -58,6 +63,7 @@ class RetryPolicy(FailurePolicy):
         self._delay_queues = tuple(delay_queue_name(queue, seconds) for seconds in self.backoff)
         self._consumer: ConsumerSpec | None = None
         self._hooks = Hooks()
+        self._traceback_shown = False
 
     @classmethod
     def for_consumer(cls, consumer: ConsumerSpec, hooks: Hooks | None = None) -> RetryPolicy:
@@ -72,34 +78,104 @@ class RetryPolicy(FailurePolicy):
         return policy
 
     def answer(self, amqp: AMQPProxy, message: Message, exception: BaseException) -> None:
-        headers = sendable(message.headers)  # a header of another client may be a float
-        count = retry_count(headers)
-        info = message.delivery_info
-        # A retried message comes back through the default exchange: keep the first ones.
-        headers.setdefault(ORIGINAL_EXCHANGE, info["exchange"])
-        headers.setdefault(ORIGINAL_ROUTING_KEY, info["routing_key"])
-        archived = isinstance(exception, PermanentFailure) or count >= self.max_retries
-        if archived:
-            headers[EXCEPTION_TYPE] = type(exception).__name__
-            headers[EXCEPTION_MESSAGE] = clip(_text(exception), MAX_EXCEPTION_MESSAGE)
-            headers[RETRY_COUNT] = count
-            headers[FAILED_AT] = datetime.now(timezone.utc).isoformat(timespec="microseconds")
-            queue = self.archive_queue
+        count = retry_count(message.headers)
+        archiving = self._archives(exception, count)
+        if archiving:
+            queue, added = self.archive_queue, failure_headers(exception, count)
         else:
-            headers[RETRY_COUNT] = count + 1
-            queue = self._delay_queues[min(count, len(self._delay_queues) - 1)]
-        properties = {k: v for k, v in message.properties.items() if k != "headers"}
-        amqp.publish("", queue, headers, message.body, mandatory=True, **properties)
-        amqp.ack()
-        if not self._hooks:
+            queue, added = self._delay_queue(count), {RETRY_COUNT: count + 1}
+        try:
+            _publish(amqp, copy_of(message, queue, added, amqp.max_properties_size))
+        except REFUSALS as refusal:
+            self._archive_minimal(amqp, message, exception, count, f"{queue!r}: {refusal}")
             return
-        if archived:
-            self._hooks("after_archive", self._consumer, message, exception)
-        else:
-            self._hooks("after_retry", self._consumer, message, count + 1)
+        self._acked(amqp, message, exception, None if archiving else count + 1)
 
     def replaces_instance(self, exception: BaseException) -> bool:
         return True
+
+    def log_failure(
+        self, consumer: ConsumerSpec, message: Message, exception: BaseException
+    ) -> None:
+        count = retry_count(message.headers)
+        where = (consumer.consumer, consumer.queue, message.delivery_info["delivery_tag"])
+        if self._archives(exception, count):
+            log.error(
+                "%s raised on queue %r, delivery %d; archiving it", *where, exc_info=exception
+            )
+            return
+        log.warning(
+            "%s raised on queue %r, delivery %d: %s: %s; retry %d of %d in %gs",
+            *where,
+            clip(type(exception).__name__, REASON_IN_LOG),
+            first_line(exception_text(exception), REASON_IN_LOG),
+            count + 1,
+            self.max_retries,
+            self.backoff[min(count, len(self.backoff) - 1)],
+            exc_info=None if self._traceback_shown else exception,
+        )
+        if self._traceback_shown:
+            log.debug("the traceback of delivery %d", where[2], exc_info=exception)
+        self._traceback_shown = True
+
+    def _archives(self, exception: BaseException, count: int) -> bool:
+        return isinstance(exception, PermanentFailure) or count >= self.max_retries
+
+    def _delay_queue(self, count: int) -> str:
+        return self._delay_queues[min(count, len(self._delay_queues) - 1)]
+
+    def _archive_minimal(
+        self,
+        amqp: AMQPProxy,
+        message: Message,
+        exception: BaseException,
+        count: int,
+        refusal: str,
+    ) -> None:
+        tag = amqp.delivery_tag
+        log.error(
+            "the copy of delivery %d was refused, %s; archiving a minimal copy in %r instead, "
+            "which says why in %s",
+            tag,
+            refusal,
+            self.archive_queue,
+            COPY_REFUSED,
+        )
+        added = {**failure_headers(exception, count), COPY_REFUSED: clip_utf8(refusal, MAX_REASON)}
+        try:
+            _publish(amqp, minimal_copy(message, self.archive_queue, added))
+        except REFUSALS as again:
+            log.error(
+                "the archive %r refused the minimal copy of delivery %d too (%s); rejecting the "
+                "message without requeue: its queue's dead-letter exchange takes it, if it has "
+                "one, otherwise the broker drops it",
+                self.archive_queue,
+                tag,
+                again,
+            )
+            amqp.reject(requeue=False)
+            return
+        self._acked(amqp, message, exception, None)
+
+    def _acked(
+        self, amqp: AMQPProxy, message: Message, exception: BaseException, retry: int | None
+    ) -> None:
+        """Ack `message`, whose copy the broker confirmed (a retry, or the archive's when
+        `retry` is None), and tell the hooks."""
+        if not amqp.answerable:
+            log.warning(
+                "the channel of delivery %d closed while its copy was published: the broker "
+                "delivers it again, and it is handled twice",
+                amqp.delivery_tag,
+            )
+            return
+        amqp.ack()
+        if not self._hooks:
+            return
+        if retry is None:
+            self._hooks("after_archive", self._consumer, message, exception)
+        else:
+            self._hooks("after_retry", self._consumer, message, retry)
 
 
 def retry_count(headers: dict) -> int:
@@ -110,8 +186,12 @@ def retry_count(headers: dict) -> int:
     return count
 
 
-def _text(exception: BaseException) -> str:
+def _publish(amqp: AMQPProxy, copy: Copy) -> None:
+    """Raises what REFUSALS names for a copy the broker refuses, AnswerLater for one it cannot
+    take now."""
     try:
-        return str(exception)
-    except Exception:  # a __str__ that raises must not keep the message from its queue
-        return f"<{type(exception).__name__} that cannot be shown>"
+        amqp.publish_copy(copy.queue, copy.headers, copy.body, copy.properties)
+    except PublishRefused:
+        raise
+    except PublishError as exc:
+        raise AnswerLater(f"its copy for {copy.queue!r} cannot be published: {exc}") from None

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from ..message import Message
 from ..proxy import AMQPProxy
-from ..transport import Outgoing, delivery_of, outgoing
+from ..transport import HEADER_FRAME_OVERHEAD, Outgoing, delivery_of, outgoing
+
+DEFAULT_FRAME_MAX = 131072  # RabbitMQ's and pika's
 
 
 class Published(Message):
@@ -44,6 +46,7 @@ class RecordingPublisher:
         body: bytes | str,
         properties: dict,
         mandatory: bool = False,
+        lane: str = "",
     ) -> None:
         message = outgoing(exchange, routing_key, body, properties, mandatory)
         if self.error is not None:
@@ -79,7 +82,11 @@ class FakeAMQP(AMQPProxy):
 
 
 class _Answers:
-    """What the daemon's Acks would send, as the FakeAMQP's `requeue`."""
+    """What the daemon's Acks would send, as the FakeAMQP's `requeue`; the channel open, with
+    the frame size of RabbitMQ's default."""
+
+    answerable = True
+    max_properties_size = DEFAULT_FRAME_MAX - HEADER_FRAME_OVERHEAD
 
     def __init__(self, amqp: FakeAMQP) -> None:
         self._amqp = amqp

@@ -12,8 +12,9 @@ from .fake_amqp import FakeAMQP, Published
 
 @dataclass
 class Outcome:
-    answer: str
-    """"ack", "nack" or "reject": how the daemon would have answered the message."""
+    answer: str | None
+    """"ack", "nack" or "reject": how the daemon would have answered the message; None when
+    the failure policy said AnswerLater, where the daemon keeps it unacked and tries again."""
     requeue: bool | None
     """For a nack or reject, whether the broker would put the message back in its queue."""
     exception: BaseException | None

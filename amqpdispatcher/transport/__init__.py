@@ -6,13 +6,21 @@ Callbacks here only set results and hand deliveries on; the blocking wrappers (`
 are for ordinary greenlets, which wait on those results while the hub runs the I/O.
 """
 
-from .channel import Channel
+from .channel import HEADER_FRAME_OVERHEAD, Channel
 from .connection import Connection, connect, connection_name
 from .delivery import Delivery, delivery_of
-from .errors import AMQPError, ChannelClosed, ConnectionFailed, PublishError, Refused
-from .outgoing import Outgoing, outgoing, sendable
+from .errors import (
+    AMQPError,
+    ChannelClosed,
+    ConnectionFailed,
+    PublishError,
+    PublishRefused,
+    Refused,
+)
+from .outgoing import Outgoing, header_size, outgoing, sendable
 
 __all__ = [
+    "HEADER_FRAME_OVERHEAD",
     "AMQPError",
     "Channel",
     "ChannelClosed",
@@ -21,10 +29,12 @@ __all__ = [
     "Delivery",
     "Outgoing",
     "PublishError",
+    "PublishRefused",
     "Refused",
     "connect",
     "connection_name",
     "delivery_of",
+    "header_size",
     "outgoing",
     "sendable",
 ]

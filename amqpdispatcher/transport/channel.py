@@ -25,7 +25,7 @@ class Channel:
         self._confirms: Confirms | None = None
         self._on_cancelled: Callable[[], None] = lambda: None
         self._getting: gevent.event.AsyncResult | None = None  # the basic.get under way
-        self._max_properties_size = pika_channel.connection.params.frame_max - HEADER_FRAME_OVERHEAD
+        self.max_properties_size = pika_channel.connection.params.frame_max - HEADER_FRAME_OVERHEAD
         pika_channel.add_on_close_callback(self._on_close)
         pika_channel.add_on_cancel_callback(lambda _frame: self._on_cancelled())
 
@@ -41,6 +41,11 @@ class Channel:
 
     def declare_exchange(self, name: str, exchange_type: str, **flags) -> None:
         self._rpc(self._pika.exchange_declare, exchange=name, exchange_type=exchange_type, **flags)
+
+    def check_exchange(self, name: str) -> None:
+        """Whether exchange `name` exists: if not, the broker closes the channel (404) and this
+        raises ChannelClosed."""
+        self._rpc(self._pika.exchange_declare, exchange=name, passive=True)
 
     def declare_queue(self, name: str, **flags) -> None:
         self._rpc(self._pika.queue_declare, queue=name, **flags)
@@ -112,10 +117,10 @@ class Channel:
         """Send a message. In confirm mode, the result is settled when the broker confirms it,
         or fails: with PublishError if the broker nacks or returns it, with ChannelClosed if the
         channel closes first."""
-        if message.properties_size > self._max_properties_size:
+        if message.properties_size > self.max_properties_size:
             raise ValueError(
                 f"headers: too large: the properties take {message.properties_size} bytes, "
-                f"the connection's frame size allows {self._max_properties_size}"
+                f"the connection's frame size allows {self.max_properties_size}"
             )
         self._call(
             self._pika.basic_publish,

@@ -7,7 +7,7 @@ import itertools
 import gevent.event
 import pika
 
-from .errors import ChannelClosed, PublishError
+from .errors import ChannelClosed, PublishError, PublishRefused
 from .outgoing import Outgoing
 
 
@@ -57,7 +57,7 @@ class Confirms:
             if result is None:
                 continue
             if returned:
-                result.set_exception(PublishError(returned))
+                result.set_exception(PublishRefused(returned))
             elif isinstance(method, pika.spec.Basic.Nack):
                 result.set_exception(PublishError("the broker nacked the message"))
             else:

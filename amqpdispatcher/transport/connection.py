@@ -7,7 +7,7 @@ import os
 import socket
 import ssl
 import uuid
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 import gevent.event
 import pika.exceptions
@@ -49,6 +49,9 @@ class Connection:
         self.target = target
         self.closed: gevent.event.AsyncResult = gevent.event.AsyncResult()
         self._pika: GeventConnection | None = None
+        self._unblocked = gevent.event.Event()
+        self._unblocked.set()
+        self._on_blocking: Callable[[str | None], None] = lambda _reason: None
 
     @classmethod
     def open(cls, target: Target, name: str) -> Connection:
@@ -64,6 +67,8 @@ class Connection:
             on_open_error_callback=lambda _conn, exc: opened.set_exception(open_error(exc)),
             on_close_callback=connection._on_close,
         )
+        connection._pika.add_on_connection_blocked_callback(connection._on_blocked)
+        connection._pika.add_on_connection_unblocked_callback(connection._on_unblocked)
         opened.get()
         tune_transport(connection._pika)
         log.info("connected to %s as %s", target, name)
@@ -72,6 +77,22 @@ class Connection:
     @property
     def is_open(self) -> bool:
         return not self.closed.ready()
+
+    @property
+    def blocked(self) -> bool:
+        """Whether the broker blocked this connection's publishing (connection.blocked: a memory
+        or disk alarm). A blocked connection is not read by the broker: what it is sent waits."""
+        return not self._unblocked.is_set()
+
+    def watch_blocking(self, callback: Callable[[str | None], None]) -> None:
+        """Have `callback` told, in the hub, of the broker blocking publishing (with its
+        reason) and unblocking it (None)."""
+        self._on_blocking = callback
+
+    def wait_unblocked(self) -> None:
+        """Until the broker unblocks the connection, or it closes."""
+        if self.blocked:
+            gevent.wait([self._unblocked, self.closed], count=1)
 
     def channel(self) -> Channel:
         opened = gevent.event.AsyncResult()
@@ -85,12 +106,24 @@ class Connection:
 
     def close(self, timeout: float = CLOSE_TIMEOUT) -> None:
         """Close and wait for the broker's close-ok, unless it does not come in time (a dead
-        network): then give up on it."""
+        network), or cannot (the broker does not read a blocked connection): then give up on
+        it."""
         if not self.closed.ready() and not self._pika.is_closing:
             self._pika.close()
+        if self.blocked:
+            log.info("closing the blocked connection to %s without waiting", self.target)
+            return
         self.closed.wait(timeout)
         if not self.closed.ready():
             log.warning("no reply to closing the connection to %s; leaving it", self.target)
+
+    def _on_blocked(self, _conn: GeventConnection, frame) -> None:
+        self._unblocked.clear()
+        self._on_blocking(frame.method.reason or "no reason given")
+
+    def _on_unblocked(self, _conn: GeventConnection, _frame) -> None:
+        self._unblocked.set()
+        self._on_blocking(None)
 
     def _on_close(self, _conn: GeventConnection, reason: BaseException) -> None:
         if isinstance(reason, pika.exceptions.ConnectionClosedByClient):

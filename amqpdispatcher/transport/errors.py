@@ -25,6 +25,12 @@ class PublishError(AMQPError):
     (mandatory), or the channel or connection closed before the broker confirmed it."""
 
 
+class PublishRefused(PublishError):
+    """The broker refused the message itself, so publishing it again cannot help: no such
+    exchange, unroutable (mandatory), or a property it does not accept (a user_id not the
+    publishing user's)."""
+
+
 class ChannelClosed(AMQPError):
     """The channel is closed. `code` and `text` are the broker's reply when the broker closed
     it for an error; code 0 means that it was closed by the client or with its connection."""

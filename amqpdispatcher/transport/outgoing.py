@@ -150,14 +150,24 @@ def sendable(value: object) -> object:
     """A header value as delivered, made one that can be sent again. pika reads AMQP's float and
     double but cannot write them: a float becomes the Decimal of its shortest repr when AMQP's
     decimal (a scale of at most 255 digits, a 32-bit unscaled value) holds it, its str()
-    otherwise. Lists and tables are gone through; every other value is returned as it is."""
+    otherwise. Any other value pika cannot encode again (an unsigned 64-bit int above the signed
+    range, say) becomes its str() too. Lists and tables are gone through."""
     if isinstance(value, float):
         return _decimal(value)
     if isinstance(value, dict):
         return {key: sendable(item) for key, item in value.items()}
     if isinstance(value, list):
         return [sendable(item) for item in value]
+    try:
+        pika.data.encode_value([], value)
+    except Exception:
+        return str(value)
     return value
+
+
+def header_size(key: str, value: object) -> int:
+    """The bytes the header `key`: `value` takes in an encoded table."""
+    return pika.data.encode_table([], {key: value}) - 4  # the table's own length
 
 
 def _decimal(value: float) -> Decimal | str:

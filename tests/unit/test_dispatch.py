@@ -9,7 +9,8 @@ import pytest
 from gevent.event import Event
 from greenlet import GreenletExit
 
-from amqpdispatcher.middleware import FailurePolicy
+from amqpdispatcher import rules
+from amqpdispatcher.middleware import AnswerLater, FailurePolicy
 
 from .rig import settle
 
@@ -229,7 +230,10 @@ def test_interrupt_kills_the_running_calls_and_leaves_their_messages_unanswered(
     assert pool.consumed == [1, 2]
     assert pool.channel.sent == []
     assert [instance.shutdowns for instance in pool.created] == [[], []]
-    assert "consume still running after the grace period; interrupted" in caplog.text
+    assert (
+        "2 consume calls still running after the grace period, of deliveries 1, 2; interrupted"
+        in caplog.text
+    )
 
 
 def test_interrupt_with_nothing_running_says_nothing(rig, caplog):
@@ -249,7 +253,7 @@ def test_the_deliveries_of_a_closed_channel_are_skipped_unanswered(rig, caplog):
     settle()
     assert pool.consumed == [1]  # 2 and 3 waited in the backlog
     assert pool.channel.sent == []
-    assert "cannot ack delivery 1 of 'q' (channel closed)" in caplog.text
+    assert "cannot ack" not in caplog.text  # not even tried: the broker delivers it again
     assert not pool.dispatch.busy
 
 
@@ -329,3 +333,55 @@ def test_an_idle_worker_woken_by_something_else_than_a_delivery_waits_on(rig, ca
     settle()
     assert pool.consumed == [1, 2]
     assert pool.channel.answers == {1: "ack", 2: "ack"}
+
+
+class LaterTwice(FailurePolicy):
+    """Cannot answer twice, then acks."""
+
+    def __init__(self) -> None:
+        self.tries = 0
+
+    def answer(self, amqp, message, exception) -> None:
+        self.tries += 1
+        if self.tries <= 2:
+            raise AnswerLater("no connection to publish on")
+        amqp.ack()
+
+    def replaces_instance(self, exception) -> bool:
+        return False
+
+
+def failing(amqp, message) -> None:
+    raise RuntimeError("boom")
+
+
+def test_a_policy_that_answers_later_is_asked_again_after_a_pause_the_message_unacked(
+    rig, monkeypatch, caplog
+):
+    caplog.set_level(logging.INFO, "amqp-dispatcher.pool")
+    pauses = []
+    monkeypatch.setattr(rules, "FIRST_PAUSE", 0.001)
+    policy = LaterTwice()
+    pool = rig(consume=failing, policy=policy)
+    original = pool.dispatch._pause
+    monkeypatch.setattr(pool.dispatch, "_pause", lambda s: pauses.append(s) or original(s))
+    pool.deliver(1)
+    gevent.wait(timeout=5)  # until the pauses are over and the ack sent
+    assert policy.tries == 3
+    assert len(pauses) == 2
+    assert pool.channel.answers == {1: "ack"}
+    assert caplog.text.count("delivery 1 cannot be answered yet: no connection to publish on") == 1
+    assert "delivery 1 answered after all: ack" in caplog.text
+
+
+def test_the_stop_ends_a_pause_leaving_the_message_unanswered(rig):
+    policy = LaterTwice()
+    pool = rig(consume=failing, policy=policy)
+    pool.deliver(1)
+    settle()
+    assert pool.dispatch.busy  # paused, a second away from asking again
+    pool.dispatch.stop()
+    settle()
+    assert not pool.dispatch.busy
+    assert policy.tries == 1
+    assert pool.channel.sent == []

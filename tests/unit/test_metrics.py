@@ -162,6 +162,7 @@ def test_ready_once_connected_and_every_pool_consumes():
         "ready": False,
         "connected": False,
         "consuming": {"q": False, "other": False},
+        "publishing_blocked": False,
     }
     metrics.after_connection_opened(TARGET)
     metrics.after_consuming_started(first)
@@ -171,6 +172,7 @@ def test_ready_once_connected_and_every_pool_consumes():
         "ready": True,
         "connected": True,
         "consuming": {"q": True, "other": True},
+        "publishing_blocked": False,
     }
     metrics.after_consuming_stopped(second, "the broker cancelled the consumer")
     assert readiness.state()["consuming"] == {"q": True, "other": False}
@@ -180,6 +182,7 @@ def test_ready_once_connected_and_every_pool_consumes():
         "ready": False,
         "connected": False,
         "consuming": {"q": False, "other": False},
+        "publishing_blocked": False,
     }
 
 
@@ -192,4 +195,20 @@ def test_a_queue_of_two_pools_consumes_once_both_do():
     metrics.after_consuming_started(first)
     assert readiness.state()["consuming"] == {"q": False}
     metrics.after_consuming_started(second)
-    assert readiness.state() == {"ready": True, "connected": True, "consuming": {"q": True}}
+    assert readiness.state()["ready"]
+    assert readiness.state()["consuming"] == {"q": True}
+
+
+def test_not_ready_while_the_broker_blocks_publishing():
+    spec = consumer_spec()
+    metrics = Metrics([spec])
+    readiness = Readiness(metrics)
+    metrics.after_connection_opened(TARGET)
+    metrics.after_consuming_started(spec)
+    metrics.after_publishing_blocked("low on memory")
+    assert readiness.state()["ready"] is False
+    assert readiness.state()["publishing_blocked"] is True
+    assert metrics.registry.get_sample_value("amqp_dispatcher_publishing_blocked") == 1
+    metrics.after_publishing_unblocked()
+    assert readiness.state()["ready"] is True
+    assert metrics.registry.get_sample_value("amqp_dispatcher_publishing_blocked") == 0

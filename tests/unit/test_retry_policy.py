@@ -3,6 +3,7 @@ copied, with which headers, and what becomes of the original."""
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 
@@ -12,15 +13,18 @@ from amqpdispatcher import PermanentFailure, PublishError, RetryPolicy
 from amqpdispatcher.config import parse_config
 from amqpdispatcher.message import Message
 from amqpdispatcher.retry.headers import (
+    COPY_REFUSED,
+    DROPPED_HEADERS,
     EXCEPTION_MESSAGE,
     EXCEPTION_TYPE,
     FAILED_AT,
     ORIGINAL_EXCHANGE,
     ORIGINAL_ROUTING_KEY,
+    ORIGINAL_USER_ID,
     RETRY_COUNT,
 )
 from amqpdispatcher.testing import FakeAMQP, make_message, run_consumer
-from amqpdispatcher.transport import sendable
+from amqpdispatcher.transport import PublishRefused, sendable
 
 from .channel import FakeDelivery
 
@@ -166,14 +170,109 @@ def test_an_exception_that_cannot_be_shown_is_still_archived():
     assert copy.headers[EXCEPTION_MESSAGE] == "<Unprintable that cannot be shown>"
 
 
-def test_when_the_copy_is_not_confirmed_the_original_is_rejected_with_requeue():
+def test_a_copy_that_cannot_be_published_now_leaves_the_message_unanswered_for_later(caplog):
+    """The daemon then keeps it unacked, pauses the instance and tries again (rules.py):
+    never back to its queue at full speed."""
     amqp = FakeAMQP()
-    amqp.publish_error = PublishError("unroutable: NO_ROUTE (312)")
+    amqp.publish_error = PublishError("cannot publish: no broker reachable")
     consumer = Failing(ValueError("no stock"))
     outcome = run_consumer(consumer, first_delivery(), amqp=amqp, policy=POLICY)
-    assert (outcome.answer, outcome.requeue, outcome.replaced) == ("reject", True, True)
+    assert (outcome.answer, outcome.requeue, outcome.replaced) == (None, None, True)
     assert outcome.published == []
     assert isinstance(consumer.shut_down_with, ValueError)
+    assert "delivery 1 cannot be answered yet: its copy for 'orders.new.delay.1s'" in caplog.text
+
+
+class RefusesFirst(FakeAMQP):
+    """Refuses the first `refusals` copies, as the broker refuses a message of its own."""
+
+    def __init__(self, refusals: int = 1) -> None:
+        super().__init__()
+        self.refusals = refusals
+
+    def publish_copy(self, queue: str, headers: dict, body: bytes, properties: dict) -> None:
+        if self.refusals:
+            self.refusals -= 1
+            raise PublishRefused(f"unroutable: NO_ROUTE (312) for {queue}")
+        super().publish_copy(queue, headers, body, properties)
+
+
+def test_a_refused_copy_gives_way_to_a_minimal_copy_in_the_archive(caplog):
+    amqp = RefusesFirst()
+    message = first_delivery(tenant="north", **{RETRY_COUNT: 1})
+    outcome = run_consumer(Failing(ValueError("no stock")), message, amqp=amqp, policy=POLICY)
+    assert outcome.answer == "ack"
+    (archived,) = outcome.published
+    assert archived.routing_key == "orders.new.archive"
+    assert archived.body == message.body
+    assert archived.properties["message_id"] == "m-1"
+    assert "tenant" not in archived.headers
+    assert archived.headers[COPY_REFUSED] == (
+        "'orders.new.delay.5s': unroutable: NO_ROUTE (312) for orders.new.delay.5s"
+    )
+    assert (archived.headers[EXCEPTION_TYPE], archived.headers[RETRY_COUNT]) == ("ValueError", 1)
+    assert archived.headers[ORIGINAL_EXCHANGE] == "orders"
+    assert "archiving a minimal copy in 'orders.new.archive' instead" in caplog.text
+
+
+def test_when_the_archive_refuses_the_minimal_copy_too_the_message_is_dead_lettered(caplog):
+    amqp = RefusesFirst(refusals=2)
+    outcome = run_consumer(Failing(ValueError("x")), first_delivery(), amqp=amqp, policy=POLICY)
+    assert (outcome.answer, outcome.requeue, outcome.published) == ("reject", False, [])
+    assert "rejecting the message without requeue" in caplog.text
+
+
+def test_nothing_is_copied_nor_answered_once_the_channel_of_the_message_closed():
+    amqp = FakeAMQP()
+    amqp._acks.answerable = False
+    outcome = run_consumer(Failing(ValueError("x")), first_delivery(), amqp=amqp, policy=POLICY)
+    assert (outcome.answer, outcome.published, outcome.replaced) == (None, [], True)
+
+
+def test_headers_that_do_not_fit_a_frame_are_left_out_largest_first():
+    room = FakeAMQP().max_properties_size
+    big = "b" * (room - 60)  # fits as delivered; not with the retry headers added
+    outcome = fail(first_delivery(big=big, small="kept"))
+    (copy,) = outcome.published
+    assert "big" not in copy.headers
+    assert copy.headers["small"] == "kept"
+    assert copy.headers[DROPPED_HEADERS] == "big"
+    assert copy.headers[RETRY_COUNT] == 1
+
+
+def test_the_failure_texts_are_cut_in_bytes():
+    long_type = type("E" * 5000, (Exception,), {})
+    message = first_delivery(**{RETRY_COUNT: 4})
+    (copy,) = fail(message, long_type("é" * 5000)).published
+    assert len(copy.headers[EXCEPTION_TYPE].encode()) <= 255
+    assert len(copy.headers[EXCEPTION_MESSAGE].encode()) <= 1000
+    assert copy.headers[EXCEPTION_MESSAGE].endswith("é...")
+
+
+def test_a_user_id_moves_into_a_header_since_the_broker_takes_it_only_from_its_user():
+    (copy,) = fail(make_message(b"{}", user_id="billing")).published
+    assert "user_id" not in copy.properties
+    assert copy.headers[ORIGINAL_USER_ID] == "billing"
+
+
+def test_a_retried_failure_is_one_warning_line_with_the_traceback_only_the_first_time(caplog):
+    caplog.set_level(logging.DEBUG, "amqp-dispatcher.pool")
+    policy = RetryPolicy("orders.new", max_retries=2, backoff=[1, 5])
+    spec = parse_config({"consumers": [{"consumer": "m:C", "queue": "orders.new"}]}, "c")
+    consumer = spec.consumers[0]
+    for count in (0, 1, 2):
+        message = first_delivery(**{RETRY_COUNT: count} if count else {})
+        policy.log_failure(consumer, message, ValueError(f"no stock\nat try {count}"))
+    first, second, debug, archived = caplog.records
+    assert (first.levelname, first.exc_info is not None) == ("WARNING", True)
+    assert first.getMessage() == (
+        "m:C raised on queue 'orders.new', delivery 1: ValueError: no stock...; retry 1 of 2 in 1s"
+    )
+    assert (second.levelname, second.exc_info) == ("WARNING", None)
+    assert "retry 2 of 2 in 5s" in second.getMessage()
+    assert (debug.levelname, debug.exc_info is not None) == ("DEBUG", True)
+    assert (archived.levelname, archived.exc_info is not None) == ("ERROR", True)
+    assert archived.getMessage().endswith("delivery 1; archiving it")
 
 
 def test_a_message_the_consumer_answered_is_left_alone():
@@ -247,6 +346,8 @@ def test_float_headers_of_another_client_are_copied_as_decimals():
         ({"deep": [0.5]}, {"deep": [Decimal("0.5")]}),
         ("text", "text"),
         (7, 7),
+        (2**64 - 1, "18446744073709551615"),  # AMQP's unsigned 64 bits: pika writes signed only
+        (Decimal("1e-300"), "1E-300"),  # too fine a scale for AMQP's decimal
     ],
 )
 def test_sendable_values(value, sent):
