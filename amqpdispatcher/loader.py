@@ -12,6 +12,7 @@ from typing import Any
 from .config import Config, ConsumerSpec
 from .errors import ConfigurationError, DispatcherError
 from .middleware import Middleware
+from .option_types import type_problems
 
 
 class LoadError(ConfigurationError):
@@ -125,8 +126,9 @@ def _consumer_class(spec: str, where: str) -> type:
 
 
 def _option_problems(spec: ConsumerSpec, cls: type) -> list[str]:
-    """Why `cls(**spec.options)` would not bind, one line per option or parameter; none for a
-    constructor whose signature cannot be read."""
+    """Why `cls(**spec.options)` would not bind, or which option's value its parameter's
+    annotation refuses, one line per option or parameter; none for a constructor whose
+    signature cannot be read."""
     try:
         signature = inspect.signature(cls)
     except (ValueError, TypeError):
@@ -136,7 +138,9 @@ def _option_problems(spec: ConsumerSpec, cls: type) -> list[str]:
     except TypeError as exc:
         reasons = _unbound(signature, spec.options) or [f"cannot take these options: {exc}"]
         return [f"{spec.path}.options: {spec.consumer} {reason}" for reason in reasons]
-    return []
+    return [
+        f"{spec.path}.options.{problem}" for problem in type_problems(signature, cls, spec.options)
+    ]
 
 
 def _unbound(signature: inspect.Signature, options: dict[str, Any]) -> list[str]:
