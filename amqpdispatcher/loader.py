@@ -13,6 +13,7 @@ from .config import Config, ConsumerSpec
 from .errors import ConfigurationError, DispatcherError
 from .middleware import Middleware
 from .option_types import type_problems
+from .substitution import Substituted, shown
 
 
 class LoadError(ConfigurationError):
@@ -41,18 +42,30 @@ def add_working_directory_to_path() -> None:
 
 
 def import_object(spec: str, where: str) -> Any:
+    """The object `spec` names. A spec from the environment is named by the text it came from,
+    and an import error by its type alone: its message would quote the spec."""
     module_name, _, attribute = spec.partition(":")
+    secret = isinstance(spec, Substituted)
     try:
         target = importlib.import_module(module_name)
     except KeyboardInterrupt:
         raise
     except BaseException as exc:  # sys.exit() at import too: that module cannot be used
+        if secret:
+            raise LoadError(
+                [f"{where}: cannot import {shown(spec)}: {type(exc).__name__}"]
+            ) from None
         raise LoadError([f"{where}: cannot import {module_name!r}: {one_line(exc)}"]) from None
     for name in attribute.split("."):
         try:
             target = getattr(target, name)
         except AttributeError:
-            raise LoadError([f"{where}: {module_name!r} has no attribute {attribute!r}"]) from None
+            missing = (
+                f"{shown(spec)}: no such attribute"
+                if secret
+                else (f"{module_name!r} has no attribute {attribute!r}")
+            )
+            raise LoadError([f"{where}: {missing}"]) from None
     return target
 
 
@@ -61,7 +74,7 @@ def load_startup_handler(config: Config) -> Callable[[], object] | None:
         return None
     handler = import_object(config.startup_handler, "startup_handler")
     if not callable(handler):
-        raise LoadError([f"startup_handler: {config.startup_handler!r} is not callable"])
+        raise LoadError([f"startup_handler: {shown(config.startup_handler)} is not callable"])
     return handler
 
 
@@ -95,7 +108,9 @@ def load_middleware_classes(config: Config) -> list[type[Middleware]]:
         if isinstance(cls, type) and issubclass(cls, Middleware):
             classes.append(cls)
         else:
-            problems.append(f"{where}: {spec!r} is not a subclass of amqpdispatcher.Middleware")
+            problems.append(
+                f"{where}: {shown(spec)} is not a subclass of amqpdispatcher.Middleware"
+            )
     if problems:
         raise LoadError(problems)
     return classes
@@ -118,10 +133,10 @@ def create_middleware(config: Config) -> list[Middleware]:
 def _consumer_class(spec: str, where: str) -> type:
     cls = import_object(spec, where)
     if not isinstance(cls, type):
-        raise LoadError([f"{where}: {spec!r} is not a class"])
+        raise LoadError([f"{where}: {shown(spec)} is not a class"])
     missing = [name for name in ("consume", "shutdown") if not callable(getattr(cls, name, None))]
     if missing:
-        raise LoadError([f"{where}: {spec!r} has no {' or '.join(missing)} method"])
+        raise LoadError([f"{where}: {shown(spec)} has no {' or '.join(missing)} method"])
     return cls
 
 

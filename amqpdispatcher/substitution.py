@@ -5,7 +5,7 @@ collects the problems."""
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 
 from .excerpt import clip, excerpt
 
@@ -38,6 +38,15 @@ def suffixed(text: str, suffix: str) -> str:
     if isinstance(text, Substituted):
         return Substituted(text + suffix, text.source + suffix, single=False)
     return text + suffix
+
+
+def hidden(text: str, values: Iterable[object]) -> str:
+    """`text`, say a broker's reply, with each substituted value among `values` named by the
+    text it came from wherever it appears."""
+    for value in values:
+        if isinstance(value, Substituted) and value:
+            text = text.replace(value, f"<the value of {clip(value.source)}>")
+    return text
 
 
 def shown(value: object) -> str:
