@@ -36,7 +36,8 @@ class Scripted:
     headers belong), ["raise-below-retry", n] (raises while the x-retry-count header is below
     n), "raise-permanent" (raises PermanentFailure), ["raise-until-file", path] (raises until the
     test creates the file: a fix deployed), ["log", text] (logs text at INFO to the `scripted`
-    logger). No steps: return silently."""
+    logger), ["raise-huge-once", n] (raises with a message of n characters when not
+    redelivered). No steps: return silently."""
 
     def __init__(self) -> None:
         self.instance = next(_ids)
@@ -70,6 +71,8 @@ class Scripted:
             amqp.reject(requeue=False)
         elif step == "raise" or (step == "raise-once" and not msg.delivery_info["redelivered"]):
             raise RuntimeError("scripted failure")
+        elif step[0] == "raise-huge-once" and not msg.delivery_info["redelivered"]:
+            raise RuntimeError("h" * step[1])
         elif step == "raise-permanent":
             raise PermanentFailure("scripted: never going to work")
         elif step[0] == "raise-below-retry" and msg.headers.get("x-retry-count", 0) < step[1]:
