@@ -373,9 +373,10 @@ def test_a_module_that_exits_at_import_is_a_load_problem(daemon_factory, module_
     config["consumers"][0]["consumer"] = "exits_at_import:Consumer"
     daemon = daemon_factory(config, RABBITMQ_URL=DEAD_URL)
     daemon.env["PYTHONPATH"] = os.pathsep.join([str(module_dir), daemon.env["PYTHONPATH"]])
+    marked = "error: " if mode else ""  # --validate marks it, the log's level says it
     assert_clean_failure(
         daemon.run(*mode),
-        f"{daemon.config_path}: consumers[0].consumer: cannot import 'exits_at_import': "
+        f"{daemon.config_path}: {marked}consumers[0].consumer: cannot import 'exits_at_import': "
         "SystemExit: 0",
     )
 
