@@ -518,3 +518,18 @@ def test_an_option_value_its_annotation_refuses_stops_validate_and_the_start(dae
     start = daemon.run()
     assert_clean_failure(start, f"{daemon.config_path}: {problem}")
     assert "connect" not in start.stdout
+
+
+def test_a_queue_name_from_the_environment_is_hidden_in_the_brokers_reply(broker, daemon_factory):
+    queue = broker.queue_name()
+    config = consumer_config("${AMQPD_TEST_QUEUE}", passive=True)
+    daemon = daemon_factory(config, AMQPD_TEST_QUEUE=queue)
+    hidden = "<the value of ${AMQPD_TEST_QUEUE}>"
+    result = daemon.run()
+    assert_clean_failure(
+        result,
+        "queues[0]: queue the value of ${AMQPD_TEST_QUEUE} (not shown): "
+        f"NOT_FOUND - no queue '{hidden}' in vhost",
+        status=EXIT_FAILURE,
+    )
+    assert queue not in result.stdout
