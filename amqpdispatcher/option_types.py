@@ -32,16 +32,18 @@ def type_problems(signature: inspect.Signature, owner: object, options: dict) ->
     extra = next((p for p in parameters.values() if p.kind is p.VAR_KEYWORD), None)
     problems = []
     for name, value in options.items():
-        parameter = parameters.get(name, extra)
-        if parameter is None or parameter.kind is parameter.POSITIONAL_ONLY:
-            continue
-        hint = _resolved(parameter.annotation, owner)
-        if value is None and parameter.default is None:  # `x: float = None` takes None
-            continue
-        problem = _check(value, hint, name)
+        parameter = parameters.get(name)
+        if parameter is None or parameter.kind in _NOT_BY_KEYWORD:  # **options takes it
+            parameter = extra
+        if parameter is None or (value is None and parameter.default is None):
+            continue  # `x: float = None` takes None
+        problem = _check(value, _resolved(parameter.annotation, owner), name)
         if problem:
             problems.append(problem)
     return problems
+
+
+_NOT_BY_KEYWORD = (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.VAR_POSITIONAL)
 
 
 def _resolved(annotation: object, owner: object) -> object:
@@ -69,7 +71,7 @@ def _check(value: object, hint: object, path: str) -> str | None:
         matches = value is None
     elif isinstance(hint, type) and hint in _CLASSES:
         matches = _CLASSES[hint](value)
-    elif (origin or hint) in (list, tuple):  # YAML has no tuples: a tuple comes as a list
+    elif (origin or hint) is list or (origin or hint) is tuple:  # a tuple comes as a list
         return _check_items(value, origin or hint, args, path)
     elif (origin or hint) is dict:
         return _check_mapping(value, args, path)

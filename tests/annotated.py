@@ -41,5 +41,5 @@ class Typed(_Consumer):
 
 
 class Extra(_Consumer):
-    def __init__(self, **options: int) -> None:
+    def __init__(self, *args: str, **options: int) -> None:
         pass

@@ -152,10 +152,14 @@ def test_every_refused_option_is_listed():
 
 
 def test_the_annotation_of_keyword_arguments_applies_to_each():
-    consumers = [{"consumer": "annotated:Extra", "queue": "q", "options": {"a": 1, "b": "x"}}]
+    options = {"a": 1, "b": "x", "args": "y"}  # `args` too: *args takes no option
+    consumers = [{"consumer": "annotated:Extra", "queue": "q", "options": options}]
     with pytest.raises(LoadError) as raised:
         load_consumer_classes(parse_config({"consumers": consumers}, "cfg.yaml", {}))
-    assert raised.value.problems == ["consumers[0].options.b: expected int, got 'x'"]
+    assert raised.value.problems == [
+        "consumers[0].options.b: expected int, got 'x'",
+        "consumers[0].options.args: expected int, got 'y'",
+    ]
 
 
 def test_a_substituted_option_value_is_named_never_shown():
