@@ -86,11 +86,12 @@ def _start_replay(args: argparse.Namespace) -> int:
 
 
 def validate(path: str) -> int:
-    """Check the config and the code it names, without a broker: 0 when valid."""
+    """Check the config and the code it names, without a broker: 0 when valid, warnings or
+    not. Each line names the file and says whether it is a warning or an error."""
     try:
         config = load_config(path)
     except ConfigError as exc:
-        print(exc, file=sys.stderr)
+        _print_findings(path, [], exc.problems)
         return exc.exit_status
     problems = []
     for load in (load_startup_handler, load_middleware_classes, load_consumer_classes):
@@ -99,12 +100,17 @@ def validate(path: str) -> int:
         except LoadError as exc:
             problems.extend(exc.problems)
     # Exchange warnings are not logged at a start: there the broker is asked (topology.py).
-    for line in exchange_warnings(config) + _warnings(config) + problems:
-        print(f"{path}: {line}", file=sys.stderr)
+    _print_findings(path, exchange_warnings(config) + _warnings(config), problems)
     if problems:
         return EXIT_CONFIG
     print(f"{path}: OK ({_summary(config)})")
     return 0
+
+
+def _print_findings(path: str, warnings: list[str], errors: list[str]) -> None:
+    for kind, lines in (("warning", warnings), ("error", errors)):
+        for line in lines:
+            print(f"{path}: {kind}: {line}", file=sys.stderr)
 
 
 def run(

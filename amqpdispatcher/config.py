@@ -14,7 +14,7 @@ import yaml
 
 from .errors import ConfigurationError
 from .excerpt import clip, excerpt
-from .substitution import Substituted, SubstitutionError, expand
+from .substitution import Substituted, SubstitutionError, expand, shown, suffixed
 
 MAX_NAME_BYTES = 255  # AMQP short strings: names, routing keys, argument keys
 MAX_PREFETCH_COUNT = 65535  # basic.qos prefetch_count is a 16-bit field
@@ -304,17 +304,6 @@ def _substitute(value: Any, path: str, environ: Mapping[str, str], problems: lis
     return value
 
 
-def _plain(value: Any) -> Any:
-    """`value` with every Substituted turned back into a plain str, for the Config."""
-    if isinstance(value, Substituted):
-        return str(value)
-    if isinstance(value, dict):
-        return {key: _plain(item) for key, item in value.items()}
-    if isinstance(value, (list, tuple)):
-        return type(value)(_plain(item) for item in value)
-    return value
-
-
 def _typed(value: Any, read: Callable[[str], Any]) -> Any:
     """A value that is exactly one reference, read by `read` as the setting's own type; any
     other value as it is."""
@@ -338,13 +327,6 @@ def _read_number(text: str) -> int | float | str:
 
 def _read_bool(text: str) -> bool | str:
     return {"true": True, "false": False}.get(text.lower(), text)
-
-
-def _shown(value: object) -> str:
-    """The value for an error message; a substituted one with the text it came from."""
-    if isinstance(value, Substituted):
-        return f"{excerpt(str(value))} (from {clip(value.source)})"
-    return excerpt(value)
 
 
 # Section parsers: each takes a mapping and its YAML path, appends problems, returns a spec.
@@ -420,7 +402,7 @@ def _consumer(entry: dict, path: str, problems: list[str]) -> ConsumerSpec:
 
 def _http(value: Any, path: str, problems: list[str]) -> HttpSpec | None:
     if not isinstance(value, dict):
-        problems.append(f"{path}: expected a mapping, got {_shown(value)}")
+        problems.append(f"{path}: expected a mapping, got {shown(value)}")
         return None
     return HttpSpec(**_fields(value, path, _HTTP_FIELDS, problems))
 
@@ -428,7 +410,7 @@ def _http(value: Any, path: str, problems: list[str]) -> HttpSpec | None:
 def _retry(value: Any, path: str, problems: list[str]) -> dict | None:
     """The block's values, or None if it has a problem."""
     if not isinstance(value, dict):
-        problems.append(f"{path}: expected a mapping, got {_shown(value)}")
+        problems.append(f"{path}: expected a mapping, got {shown(value)}")
         return None
     found = len(problems)
     values = _fields(value, path, _RETRY_FIELDS, problems)
@@ -438,7 +420,7 @@ def _retry(value: Any, path: str, problems: list[str]) -> dict | None:
 
 
 def default_archive_queue(queue: str) -> str:
-    return f"{queue}.archive"
+    return suffixed(queue, ".archive")
 
 
 def milliseconds(seconds: float) -> int:
@@ -473,7 +455,7 @@ def _fields(
         elif value is not None and value is not _BROKEN:
             parsed = schema[key][0](value, where, problems)
             if parsed is not None:
-                values[key] = _plain(parsed)
+                values[key] = parsed
     for key, (_, default) in schema.items():
         if default is _REQUIRED and entry.get(key) is None:
             problems.append(f"{_join(path, key)}: is required")
@@ -502,7 +484,7 @@ def _list_of(
 
     def parse(value: Any, path: str, problems: list[str]) -> tuple | None:
         if not isinstance(value, list):
-            problems.append(f"{path}: expected a list, got {_shown(value)}")
+            problems.append(f"{path}: expected a list, got {shown(value)}")
             return None
         if non_empty and not value:
             problems.append(f"{path}: expected at least one entry")
@@ -512,7 +494,7 @@ def _list_of(
             if entry is _BROKEN:
                 continue
             if not isinstance(entry, dict):
-                problems.append(f"{where}: expected a mapping, got {_shown(entry)}")
+                problems.append(f"{where}: expected a mapping, got {shown(entry)}")
                 continue
             spec = parse_entry(entry, where, problems)
             specs.append(spec)
@@ -520,8 +502,7 @@ def _list_of(
                 first = seen.setdefault(spec.name, where)
                 if first != where:
                     problems.append(
-                        f"{where}.{unique}: duplicate {unique} {excerpt(spec.name)}, "
-                        f"also at {first}"
+                        f"{where}.{unique}: duplicate {unique} {shown(spec.name)}, also at {first}"
                     )
         return tuple(specs)
 
@@ -533,7 +514,7 @@ def _scalars(parse_item: _Parser) -> _Parser:
 
     def parse(value: Any, path: str, problems: list[str]) -> tuple | None:
         if not isinstance(value, list):
-            problems.append(f"{path}: expected a list, got {_shown(value)}")
+            problems.append(f"{path}: expected a list, got {shown(value)}")
             return None
         return tuple(
             parse_item(item, f"{path}[{index}]", problems)
@@ -554,7 +535,7 @@ def _scalar(
         typed = _typed(value, read) if read else value
         if accepts(typed):
             return typed
-        problems.append(f"{path}: expected {expected}, got {_shown(value)}")
+        problems.append(f"{path}: expected {expected}, got {shown(value)}")
         return None
 
     return parse
@@ -582,7 +563,7 @@ def _text(expected: str, non_empty: bool = False, max_bytes: int | None = None) 
 
     def parse(value: Any, path: str, problems: list[str]) -> str | None:
         if not isinstance(value, str) or (non_empty and not value):
-            problems.append(f"{path}: expected {expected}, got {_shown(value)}")
+            problems.append(f"{path}: expected {expected}, got {shown(value)}")
             return None
         problem = _text_problem(value, max_bytes)
         if problem:
@@ -597,7 +578,7 @@ def _text_problem(text: str, max_bytes: int | None) -> str | None:
     try:
         size = len(text.encode())
     except UnicodeEncodeError:  # a lone surrogate, from an escape such as "\ud800"
-        return f"cannot be encoded as UTF-8: {excerpt(text)}"
+        return f"cannot be encoded as UTF-8: {shown(text)}"
     if max_bytes is not None and size > max_bytes:
         return f"too long: {size} bytes in UTF-8, at most {max_bytes} allowed"
     return None
@@ -605,7 +586,7 @@ def _text_problem(text: str, max_bytes: int | None) -> str | None:
 
 def _arguments(value: Any, path: str, problems: list[str]) -> dict | None:
     if not isinstance(value, dict):
-        problems.append(f"{path}: expected a mapping with string keys, got {_shown(value)}")
+        problems.append(f"{path}: expected a mapping with string keys, got {shown(value)}")
         return None
     _check_table(value, path, problems)
     return value
@@ -614,9 +595,7 @@ def _arguments(value: Any, path: str, problems: list[str]) -> dict | None:
 def _options(value: Any, path: str, problems: list[str]) -> dict | None:
     """Keyword arguments for the consumer's constructor: names that Python can take."""
     if not isinstance(value, dict):
-        problems.append(
-            f"{path}: expected a mapping of option names to values, got {_shown(value)}"
-        )
+        problems.append(f"{path}: expected a mapping of option names to values, got {shown(value)}")
         return None
     for key in value:
         if not isinstance(key, str) or not key.isidentifier():
@@ -653,11 +632,11 @@ def _check_field_value(value: object, path: str, problems: list[str]) -> None:
         _check_table(value, path, problems)
     elif isinstance(value, int):  # bool included
         if not _INT64_MIN <= value <= _INT64_MAX:
-            problems.append(f"{path}: expected a signed 64-bit integer, got {excerpt(value)}")
+            problems.append(f"{path}: expected a signed 64-bit integer, got {shown(value)}")
     elif not (value is None or value is _BROKEN or isinstance(value, bytes)):
         problems.append(
             f"{path}: expected a string, integer, boolean, null, list or mapping,"
-            f" got {excerpt(value)}"
+            f" got {shown(value)}"
         )
 
 

@@ -12,6 +12,8 @@ from typing import Any
 from .config import Config, ConsumerSpec
 from .errors import ConfigurationError, DispatcherError
 from .middleware import Middleware
+from .option_types import type_problems
+from .substitution import Substituted, shown
 
 
 class LoadError(ConfigurationError):
@@ -40,18 +42,30 @@ def add_working_directory_to_path() -> None:
 
 
 def import_object(spec: str, where: str) -> Any:
+    """The object `spec` names. A spec from the environment is named by the text it came from,
+    and an import error by its type alone: its message would quote the spec."""
     module_name, _, attribute = spec.partition(":")
+    secret = isinstance(spec, Substituted)
     try:
         target = importlib.import_module(module_name)
     except KeyboardInterrupt:
         raise
     except BaseException as exc:  # sys.exit() at import too: that module cannot be used
+        if secret:
+            raise LoadError(
+                [f"{where}: cannot import {shown(spec)}: {type(exc).__name__}"]
+            ) from None
         raise LoadError([f"{where}: cannot import {module_name!r}: {one_line(exc)}"]) from None
     for name in attribute.split("."):
         try:
             target = getattr(target, name)
         except AttributeError:
-            raise LoadError([f"{where}: {module_name!r} has no attribute {attribute!r}"]) from None
+            missing = (
+                f"{shown(spec)}: no such attribute"
+                if secret
+                else (f"{module_name!r} has no attribute {attribute!r}")
+            )
+            raise LoadError([f"{where}: {missing}"]) from None
     return target
 
 
@@ -60,7 +74,7 @@ def load_startup_handler(config: Config) -> Callable[[], object] | None:
         return None
     handler = import_object(config.startup_handler, "startup_handler")
     if not callable(handler):
-        raise LoadError([f"startup_handler: {config.startup_handler!r} is not callable"])
+        raise LoadError([f"startup_handler: {shown(config.startup_handler)} is not callable"])
     return handler
 
 
@@ -94,7 +108,9 @@ def load_middleware_classes(config: Config) -> list[type[Middleware]]:
         if isinstance(cls, type) and issubclass(cls, Middleware):
             classes.append(cls)
         else:
-            problems.append(f"{where}: {spec!r} is not a subclass of amqpdispatcher.Middleware")
+            problems.append(
+                f"{where}: {shown(spec)} is not a subclass of amqpdispatcher.Middleware"
+            )
     if problems:
         raise LoadError(problems)
     return classes
@@ -117,16 +133,17 @@ def create_middleware(config: Config) -> list[Middleware]:
 def _consumer_class(spec: str, where: str) -> type:
     cls = import_object(spec, where)
     if not isinstance(cls, type):
-        raise LoadError([f"{where}: {spec!r} is not a class"])
+        raise LoadError([f"{where}: {shown(spec)} is not a class"])
     missing = [name for name in ("consume", "shutdown") if not callable(getattr(cls, name, None))]
     if missing:
-        raise LoadError([f"{where}: {spec!r} has no {' or '.join(missing)} method"])
+        raise LoadError([f"{where}: {shown(spec)} has no {' or '.join(missing)} method"])
     return cls
 
 
 def _option_problems(spec: ConsumerSpec, cls: type) -> list[str]:
-    """Why `cls(**spec.options)` would not bind, one line per option or parameter; none for a
-    constructor whose signature cannot be read."""
+    """Why `cls(**spec.options)` would not bind, or which option's value its parameter's
+    annotation refuses, one line per option or parameter; none for a constructor whose
+    signature cannot be read."""
     try:
         signature = inspect.signature(cls)
     except (ValueError, TypeError):
@@ -136,7 +153,9 @@ def _option_problems(spec: ConsumerSpec, cls: type) -> list[str]:
     except TypeError as exc:
         reasons = _unbound(signature, spec.options) or [f"cannot take these options: {exc}"]
         return [f"{spec.path}.options: {spec.consumer} {reason}" for reason in reasons]
-    return []
+    return [
+        f"{spec.path}.options.{problem}" for problem in type_problems(signature, cls, spec.options)
+    ]
 
 
 def _unbound(signature: inspect.Signature, options: dict[str, Any]) -> list[str]:

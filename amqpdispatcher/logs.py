@@ -15,6 +15,7 @@ from . import logcontext
 from .errors import ConfigurationError
 
 DEFAULT_FORMAT = "%(asctime)s %(levelname)s [%(name)s] %(message)s"
+MAX_TEXT = 64 * 1024  # characters of a record's message, and of its traceback, in a line
 
 _stderr: logging.Handler | None = None  # the handler setup_logging installed, if it did
 
@@ -23,17 +24,40 @@ class LoggingSetupError(ConfigurationError):
     """LOGGING_FILE_CONFIG cannot be applied; the text names the setting and the file."""
 
 
-class JsonFormatter(logging.Formatter):
+class TextFormatter(logging.Formatter):
+    """A record as text, its message, traceback and stack each cut to MAX_TEXT characters: a
+    consumer's exception with megabytes of message makes a line of at most a few hundred KB."""
+
+    def formatMessage(self, record: logging.LogRecord) -> str:
+        record.message = bounded(record.message)
+        return super().formatMessage(record)
+
+    def formatException(self, ei) -> str:
+        return bounded(super().formatException(ei))
+
+    def formatStack(self, stack_info: str) -> str:
+        return bounded(super().formatStack(stack_info))
+
+
+def bounded(text: str) -> str:
+    """`text`, cut to MAX_TEXT characters, saying so."""
+    if len(text) <= MAX_TEXT:
+        return text
+    return f"{text[:MAX_TEXT]}... [cut: {len(text):,} characters in all]"
+
+
+class JsonFormatter(TextFormatter):
     """A record as one JSON object on one line: time (ISO 8601, UTC), level, logger, message,
     the consume context when the record is logged inside a consume call (logcontext), and
-    exc_info and stack_info, formatted, when the record has them."""
+    exc_info and stack_info, formatted, when the record has them; each text cut as
+    TextFormatter cuts it."""
 
     def format(self, record: logging.LogRecord) -> str:
         line = {
             "time": _iso_time(record.created),
             "level": record.levelname,
             "logger": record.name,
-            "message": record.getMessage(),
+            "message": bounded(record.getMessage()),
         }
         line.update(logcontext.fields())
         if record.exc_info:
@@ -56,7 +80,7 @@ def setup_logging(file_config: str | None) -> None:
         root = logging.getLogger()
         if not root.handlers:  # as logging.basicConfig: a caller's own handlers stay
             _stderr = logging.StreamHandler(sys.stderr)
-            _stderr.setFormatter(logging.Formatter(DEFAULT_FORMAT))
+            _stderr.setFormatter(TextFormatter(DEFAULT_FORMAT))
             root.addHandler(_stderr)
             root.setLevel(logging.INFO)
         logging.getLogger("pika").setLevel(logging.CRITICAL)
@@ -76,7 +100,7 @@ def use_format(log_format: str) -> None:
     has the last word on formats."""
     if _stderr is not None:
         json_lines = log_format == "json"
-        _stderr.setFormatter(JsonFormatter() if json_lines else logging.Formatter(DEFAULT_FORMAT))
+        _stderr.setFormatter(JsonFormatter() if json_lines else TextFormatter(DEFAULT_FORMAT))
 
 
 def _iso_time(created: float) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from .config import Config
+from .substitution import shown
 
 DEAD_LETTERING = "nack or reject without requeue, expiry, overflow"
 
@@ -38,7 +39,7 @@ def warnings(config: Config) -> list[str]:
     """One line for each exchange the config uses without declaring it, naming its YAML path
     and what may go wrong."""
     return [
-        f"{ref.path}: exchange {ref.exchange!r} is not declared under exchanges: {_risk(ref)}"
+        f"{ref.path}: exchange {shown(ref.exchange)} is not declared under exchanges: {_risk(ref)}"
         for ref in undeclared_exchanges(config)
     ]
 
@@ -46,7 +47,7 @@ def warnings(config: Config) -> list[str]:
 def _risk(ref: Reference) -> str:
     if ref.dead_letter:
         return (
-            f"if it does not exist, messages dead-lettered from queue {ref.queue!r} "
+            f"if it does not exist, messages dead-lettered from queue {shown(ref.queue)} "
             f"({DEAD_LETTERING}) are silently dropped"
         )
     return (

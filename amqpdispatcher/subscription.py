@@ -14,6 +14,7 @@ from .acks import Acks
 from .config import ConsumerSpec, QueueSpec
 from .errors import BrokerRefusal
 from .middleware import CONSUMER_TIMEOUT, Hooks
+from .substitution import shown
 from .transport import AMQPError, Channel, Connection, Delivery
 
 log = logging.getLogger("amqp-dispatcher.pool")
@@ -49,7 +50,8 @@ class Subscription:
         if self._recovery is not None:
             self._recovery.kill()  # it was working on the lost connection
         self._connection = connection
-        with topology.refusal(f"{self._spec.path}: cannot consume {self._spec.queue!r}"):
+        where = f"{self._spec.path}: cannot consume {shown(self._spec.queue)}"
+        with topology.refusal(where, self._spec.queue):
             self._subscribe()
 
     def cancel(self) -> None:

@@ -5,9 +5,9 @@ collects the problems."""
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 
-from .excerpt import excerpt
+from .excerpt import clip, excerpt
 
 _TOKEN = re.compile(r"\$\$\{|\$\{")  # the escape first: in '$${' the '${' is not a reference
 _REFERENCE = re.compile(r"(?P<name>[A-Za-z_][A-Za-z0-9_]*)(?::-(?P<default>[^}]*))?")
@@ -16,7 +16,9 @@ _ESCAPE_HINT = " (write $${ for a literal ${)"
 
 class Substituted(str):
     """A string value whose YAML text had references or escapes: `source` is that text, and
-    `single` says whether it was exactly one reference and nothing else."""
+    `single` says whether it was exactly one reference and nothing else. Its value may be a
+    secret: messages quote it through shown(). A copy (copy, deepcopy, pickle) is a plain str,
+    so a consumer's options hold plain strings."""
 
     source: str
     single: bool
@@ -26,6 +28,33 @@ class Substituted(str):
         text.source = source
         text.single = single
         return text
+
+    def __reduce__(self) -> tuple[type[str], tuple[str]]:
+        return str, (str(self),)
+
+
+def suffixed(text: str, suffix: str) -> str:
+    """`text` + `suffix`, still marked as coming from the environment if `text` was."""
+    if isinstance(text, Substituted):
+        return Substituted(text + suffix, text.source + suffix, single=False)
+    return text + suffix
+
+
+def hidden(text: str, values: Iterable[object]) -> str:
+    """`text`, say a broker's reply, with each substituted value among `values` named by the
+    text it came from wherever it appears."""
+    for value in values:
+        if isinstance(value, Substituted) and value:
+            text = text.replace(value, f"<the value of {clip(value.source)}>")
+    return text
+
+
+def shown(value: object) -> str:
+    """`value` for an error or warning: excerpt(value), but never the value of an environment
+    reference: that is named by the text it came from instead."""
+    if isinstance(value, Substituted):
+        return f"the value of {clip(value.source)} (not shown)"
+    return excerpt(value)
 
 
 class SubstitutionError(ValueError):

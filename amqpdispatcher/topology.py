@@ -10,6 +10,7 @@ from .config import Config, QueueSpec
 from .errors import BrokerRefusal
 from .excerpt import counted
 from .references import DEAD_LETTERING, Reference, undeclared_exchanges
+from .substitution import hidden, shown
 from .transport import Channel, ChannelClosed, Connection
 
 log = logging.getLogger("amqp-dispatcher.topology")
@@ -25,7 +26,7 @@ def declare(connection: Connection, config: Config) -> None:
     declare are checked."""
     channel = connection.channel()
     for exchange in config.exchanges:
-        with refusal(f"{exchange.path}: exchange {exchange.name!r}"):
+        with refusal(f"{exchange.path}: exchange {shown(exchange.name)}", exchange.name):
             channel.declare_exchange(
                 exchange.name,
                 exchange.type,
@@ -54,7 +55,7 @@ def redeclare_queue(connection: Connection, queue: QueueSpec) -> None:
 
 
 def _declare_queue(channel: Channel, queue: QueueSpec) -> None:
-    with refusal(f"{queue.path}: queue {queue.name!r}"):
+    with refusal(f"{queue.path}: queue {shown(queue.name)}", queue.name):
         channel.declare_queue(
             queue.name,
             durable=queue.durable,
@@ -64,7 +65,8 @@ def _declare_queue(channel: Channel, queue: QueueSpec) -> None:
             arguments=queue.arguments,
         )
     for binding in queue.bindings:
-        with refusal(f"{binding.path}: binding of {queue.name!r} to {binding.exchange!r}"):
+        where = f"{binding.path}: binding of {shown(queue.name)} to {shown(binding.exchange)}"
+        with refusal(where, queue.name, binding.exchange, binding.routing_key):
             channel.bind_queue(queue.name, binding.exchange, binding.routing_key, binding.arguments)
 
 
@@ -79,33 +81,33 @@ def _check_dead_letter_exchange(connection: Connection, reference: Reference, so
             raise
         if exc.code == NOT_FOUND:
             log.warning(
-                "%s: %s: dead-letter exchange %r does not exist: messages dead-lettered from "
-                "queue %r (%s) are dropped",
+                "%s: %s: dead-letter exchange %s does not exist: messages dead-lettered from "
+                "queue %s (%s) are dropped",
                 source,
                 reference.path,
-                reference.exchange,
-                reference.queue,
+                shown(reference.exchange),
+                shown(reference.queue),
                 DEAD_LETTERING,
             )
         else:
             log.warning(
-                "%s: %s: cannot check that dead-letter exchange %r exists: %s",
+                "%s: %s: cannot check that dead-letter exchange %s exists: %s",
                 source,
                 reference.path,
-                reference.exchange,
-                exc,
+                shown(reference.exchange),
+                hidden(str(exc), [reference.exchange]),
             )
         return
     channel.close()
 
 
 @contextmanager
-def refusal(where: str) -> Iterator[None]:
-    """Turn the broker's refusal into a BrokerRefusal naming `where`; a lost connection passes
-    through."""
+def refusal(where: str, *names: str) -> Iterator[None]:
+    """Turn the broker's refusal into a BrokerRefusal naming `where`, with `names` from the
+    environment hidden in the broker's reply; a lost connection passes through."""
     try:
         yield
     except ChannelClosed as exc:
         if not exc.code:
             raise
-        raise BrokerRefusal(where, str(exc)) from None
+        raise BrokerRefusal(where, hidden(str(exc), names)) from None

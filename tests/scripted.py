@@ -37,7 +37,8 @@ class Scripted:
     n), "raise-permanent" (raises PermanentFailure), ["raise-named", length, text] (raises an
     exception whose type's name is `length` characters long), ["raise-until-file", path]
     (raises until the test creates the file: a fix deployed), ["log", text] (logs text at INFO
-    to the `scripted` logger). No steps: return silently."""
+    to the `scripted` logger), ["raise-huge-once", n] (raises with a message of n characters
+    when not redelivered). No steps: return silently."""
 
     def __init__(self) -> None:
         self.instance = next(_ids)
@@ -73,6 +74,8 @@ class Scripted:
             raise RuntimeError("scripted failure")
         elif step[0] == "raise-named":  # [.., length of the exception's type name, message]
             raise type("E" * step[1], (Exception,), {})(step[2])
+        elif step[0] == "raise-huge-once" and not msg.delivery_info["redelivered"]:
+            raise RuntimeError("h" * step[1])
         elif step == "raise-permanent":
             raise PermanentFailure("scripted: never going to work")
         elif step[0] == "raise-below-retry" and msg.headers.get("x-retry-count", 0) < step[1]:

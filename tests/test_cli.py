@@ -27,6 +27,11 @@ def assert_clean_failure(result, *lines: str, status: int = EXIT_CONFIG) -> None
     assert "Traceback" not in result.stdout
 
 
+def as_logged(validated: str) -> list[str]:
+    """The error lines of --validate as a start logs them: the level says it is an error."""
+    return [line.replace(": error: ", ": ", 1) for line in validated.splitlines()]
+
+
 def assert_tracebacks_are_logged(output: str) -> None:
     """Every traceback belongs to an ERROR record of the daemon's logger: none is bare."""
     chained = ("During handling of the above exception", "The above exception was the direct")
@@ -71,11 +76,12 @@ def test_validate_reports_every_problem_and_no_traceback(daemon_factory):
     daemon = daemon_factory(BAD_CONFIG, RABBITMQ_URL=DEAD_URL)
     result = daemon.run("--validate")
     path = daemon.config_path
+    error = f"{path}: error:"
     assert result.returncode == EXIT_CONFIG
     assert result.stdout.splitlines() == [
-        f"{path}: queues[0].durable: expected a boolean, got 'yes please'",
-        f"{path}: consumers[0].prefech_count: unknown key (did you mean 'prefetch_count'?)",
-        f"{path}: consumers[1].prefetch_count: expected an integer from 0 to 65535, got 'ten'",
+        f"{error} queues[0].durable: expected a boolean, got 'yes please'",
+        f"{error} consumers[0].prefech_count: unknown key (did you mean 'prefetch_count'?)",
+        f"{error} consumers[1].prefetch_count: expected an integer from 0 to 65535, got 'ten'",
     ]
 
 
@@ -93,12 +99,12 @@ def test_validate_imports_the_code_the_config_names(daemon_factory):
     path = daemon.config_path
     assert result.returncode == EXIT_CONFIG
     assert result.stdout.splitlines() == [
-        f"{path}: startup_handler: 'scripted' has no attribute 'no_such_handler'",
-        f"{path}: consumers[1].consumer: cannot import 'no_such_module': "
+        f"{path}: error: startup_handler: 'scripted' has no attribute 'no_such_handler'",
+        f"{path}: error: consumers[1].consumer: cannot import 'no_such_module': "
         "ModuleNotFoundError: No module named 'no_such_module'",
-        f"{path}: consumers[2].consumer: 'scripted' has no attribute 'Missing'",
-        f"{path}: consumers[3].consumer: 'scripted:NoShutdown' has no shutdown method",
-        f"{path}: consumers[4].consumer: 'scripted:record' is not a class",
+        f"{path}: error: consumers[2].consumer: 'scripted' has no attribute 'Missing'",
+        f"{path}: error: consumers[3].consumer: 'scripted:NoShutdown' has no shutdown method",
+        f"{path}: error: consumers[4].consumer: 'scripted:record' is not a class",
     ]
 
 
@@ -113,11 +119,11 @@ def test_validate_checks_the_options_of_each_entry_against_its_constructor(daemo
     assert result.returncode == EXIT_CONFIG
     assert result.stdout == ""
     assert result.stderr.splitlines() == [
-        f"{path}: consumers[0].options: scripted:Scripted takes no option 'colour'",
-        f"{path}: consumers[2].options: scripted:Configured needs option 'shop'",
+        f"{path}: error: consumers[0].options: scripted:Scripted takes no option 'colour'",
+        f"{path}: error: consumers[2].options: scripted:Configured needs option 'shop'",
     ]
     start = daemon.run()
-    assert_clean_failure(start, *result.stderr.splitlines())
+    assert_clean_failure(start, *as_logged(result.stderr))
     assert "connect" not in start.stdout
 
 
@@ -125,13 +131,14 @@ def test_validate_names_the_yaml_path_of_an_unset_environment_variable(daemon_fa
     config = consumer_config("${AMQPD_TEST_QUEUE}", count="${AMQPD_TEST_WORKERS:-2}")
     daemon = daemon_factory(config, RABBITMQ_URL=DEAD_URL)
     path, unset = daemon.config_path, "environment variable AMQPD_TEST_QUEUE is not set"
+    error = f"{path}: error:"
     result = daemon.run("--validate")
     assert result.returncode == EXIT_CONFIG
     assert result.stdout.splitlines() == [
-        f"{path}: queues[0].queue: {unset} (write ${{AMQPD_TEST_QUEUE:-...}} to give a default)",
-        f"{path}: consumers[0].queue: {unset} (write ${{AMQPD_TEST_QUEUE:-...}} to give a default)",
+        f"{error} queues[0].queue: {unset} (write ${{AMQPD_TEST_QUEUE:-...}} to give a default)",
+        f"{error} consumers[0].queue: {unset} (write ${{AMQPD_TEST_QUEUE:-...}} to give a default)",
     ]
-    assert_clean_failure(daemon.run(), *result.stdout.splitlines())
+    assert_clean_failure(daemon.run(), *as_logged(result.stdout))
     daemon.env |= {"AMQPD_TEST_QUEUE": "jobs", "AMQPD_TEST_WORKERS": "7"}
     assert daemon.run("--validate").stdout == (
         f"{path}: OK (0 exchanges, 1 queue, 1 consumer, 7 consumer instances)\n"
@@ -150,6 +157,7 @@ def test_validate_warns_about_exchanges_the_config_does_not_declare(daemon_facto
     ]
     daemon = daemon_factory(config, RABBITMQ_URL=DEAD_URL)
     path = daemon.config_path
+    warning = f"{path}: warning:"
     result = run_for_stderr(daemon, "--validate")
     assert result.returncode == 0, result.stderr
     assert result.stdout == (
@@ -158,11 +166,11 @@ def test_validate_warns_about_exchanges_the_config_does_not_declare(daemon_facto
     undeclared = "is not declared under exchanges"
     dropped = "(nack or reject without requeue, expiry, overflow) are silently dropped"
     assert result.stderr.splitlines() == [
-        f"{path}: queues[0].x_dead_letter_exchange: exchange 'jobs.dead' {undeclared}: if it does"
+        f"{warning} queues[0].x_dead_letter_exchange: exchange 'jobs.dead' {undeclared}: if it does"
         f" not exist, messages dead-lettered from queue 'jobs' {dropped}",
-        f"{path}: queues[0].bindings[0].exchange: exchange 'events' {undeclared}: someone else"
+        f"{warning} queues[0].bindings[0].exchange: exchange 'events' {undeclared}: someone else"
         " must declare it before the daemon starts, or the broker refuses the binding",
-        f"{path}: queues[4].arguments.x-dead-letter-exchange: exchange 'lost' {undeclared}: if it"
+        f"{warning} queues[4].arguments.x-dead-letter-exchange: exchange 'lost' {undeclared}: if it"
         f" does not exist, messages dead-lettered from queue 'd' {dropped}",
     ]
 
@@ -365,9 +373,10 @@ def test_a_module_that_exits_at_import_is_a_load_problem(daemon_factory, module_
     config["consumers"][0]["consumer"] = "exits_at_import:Consumer"
     daemon = daemon_factory(config, RABBITMQ_URL=DEAD_URL)
     daemon.env["PYTHONPATH"] = os.pathsep.join([str(module_dir), daemon.env["PYTHONPATH"]])
+    marked = "error: " if mode else ""  # --validate marks it, the log's level says it
     assert_clean_failure(
         daemon.run(*mode),
-        f"{daemon.config_path}: consumers[0].consumer: cannot import 'exits_at_import': "
+        f"{daemon.config_path}: {marked}consumers[0].consumer: cannot import 'exits_at_import': "
         "SystemExit: 0",
     )
 
@@ -433,7 +442,7 @@ def test_validate_warns_that_prefetch_0_is_unlimited(daemon_factory):
     daemon = daemon_factory(consumer_config("jobs", prefetch=0), RABBITMQ_URL=DEAD_URL)
     result = run_for_stderr(daemon, "--validate")
     assert result.returncode == 0, result.stderr
-    assert result.stderr == f"{daemon.config_path}: {UNLIMITED} at once\n"
+    assert result.stderr == f"{daemon.config_path}: warning: {UNLIMITED} at once\n"
     assert result.stdout.startswith(f"{daemon.config_path}: OK")
 
 
@@ -442,3 +451,85 @@ def test_the_daemon_warns_that_prefetch_0_is_unlimited(broker, daemon_factory):
     daemon.wait_ready()
     assert daemon.stop() == 0
     assert f"WARNING [amqp-dispatcher] {daemon.config_path}: {UNLIMITED} at once\n" in daemon.log()
+
+
+def test_validate_shows_warnings_and_errors_together_each_marked(daemon_factory):
+    config = consumer_config("jobs", prefetch=0, bindings=[{"exchange": "events"}])
+    config["consumers"][0]["options"] = {"colour": "blue"}
+    daemon = daemon_factory(config, RABBITMQ_URL=DEAD_URL)
+    path = str(daemon.config_path)
+    result = run_for_stderr(daemon, "--validate")
+    assert result.returncode == EXIT_CONFIG
+    assert result.stdout == ""
+    assert [line.split(": ", 2)[:2] for line in result.stderr.splitlines()] == [
+        [path, "warning"],
+        [path, "warning"],
+        [path, "error"],
+    ]
+    assert "queues[0].bindings[0].exchange: exchange 'events'" in result.stderr
+    assert f"warning: {UNLIMITED}" in result.stderr
+    assert "error: consumers[0].options: scripted:Scripted takes no option 'colour'" in (
+        result.stderr
+    )
+
+
+SECRET = "hunter2-" + "x" * 300  # neither a number, a boolean nor a name that fits
+
+
+def test_a_value_from_the_environment_is_never_shown(daemon_factory):
+    config = consumer_config("${AMQPD_TEST_SECRET}", count="${AMQPD_TEST_SECRET}")
+    config["consumers"][0]["prefetch_count"] = "${AMQPD_TEST_SECRET}"
+    config["exchanges"] = [{"exchange": "e", "type": "${AMQPD_TEST_SECRET}"}]
+    daemon = daemon_factory(config, RABBITMQ_URL=DEAD_URL, AMQPD_TEST_SECRET=SECRET)
+    path = daemon.config_path
+    for result in (run_for_stderr(daemon, "--validate"), run_for_stderr(daemon)):
+        assert result.returncode == EXIT_CONFIG
+        assert "hunter2" not in result.stdout + result.stderr
+        assert (
+            f"{path}: consumers[0].consumer_count: expected an integer from 1 to 10000, "
+            "got the value of ${AMQPD_TEST_SECRET} (not shown)"
+        ) in result.stderr.replace(": error: ", ": ")
+
+
+def test_an_option_value_from_the_environment_is_never_shown(daemon_factory):
+    config = consumer_config("jobs")
+    config["consumers"][0]["consumer"] = "annotated:Typed"
+    config["consumers"][0]["options"] = {"failure_rate": "${AMQPD_TEST_SECRET}"}
+    daemon = daemon_factory(config, RABBITMQ_URL=DEAD_URL, AMQPD_TEST_SECRET="hunter2")
+    problem = (
+        "consumers[0].options.failure_rate: expected float, "
+        "got the value of ${AMQPD_TEST_SECRET} (not shown)"
+    )
+    for result in (run_for_stderr(daemon, "--validate"), run_for_stderr(daemon)):
+        assert result.returncode == EXIT_CONFIG
+        assert "hunter2" not in result.stdout + result.stderr
+        assert problem in result.stderr
+
+
+def test_an_option_value_its_annotation_refuses_stops_validate_and_the_start(daemon_factory):
+    config = consumer_config("jobs")
+    config["consumers"][0]["consumer"] = "annotated:Typed"
+    config["consumers"][0]["options"] = {"failure_rate": "high"}
+    daemon = daemon_factory(config, RABBITMQ_URL=DEAD_URL)
+    problem = "consumers[0].options.failure_rate: expected float, got 'high'"
+    result = run_for_stderr(daemon, "--validate")
+    assert result.returncode == EXIT_CONFIG
+    assert result.stderr == f"{daemon.config_path}: error: {problem}\n"
+    start = daemon.run()
+    assert_clean_failure(start, f"{daemon.config_path}: {problem}")
+    assert "connect" not in start.stdout
+
+
+def test_a_queue_name_from_the_environment_is_hidden_in_the_brokers_reply(broker, daemon_factory):
+    queue = broker.queue_name()
+    config = consumer_config("${AMQPD_TEST_QUEUE}", passive=True)
+    daemon = daemon_factory(config, AMQPD_TEST_QUEUE=queue)
+    hidden = "<the value of ${AMQPD_TEST_QUEUE}>"
+    result = daemon.run()
+    assert_clean_failure(
+        result,
+        "queues[0]: queue the value of ${AMQPD_TEST_QUEUE} (not shown): "
+        f"NOT_FOUND - no queue '{hidden}' in vhost",
+        status=EXIT_FAILURE,
+    )
+    assert queue not in result.stdout

@@ -2,9 +2,12 @@
 broker: every line of its log is a JSON object, with the consume context inside consume."""
 
 import json
+import re
 
 import pytest
 from conftest import consumer_config, wait_for
+
+from amqpdispatcher.logs import MAX_TEXT
 
 CONTEXT_KEYS = {"queue", "consumer", "delivery_tag", "message_id", "redelivered", "retry_count"}
 
@@ -119,4 +122,17 @@ def test_a_logging_file_config_can_use_the_json_formatter(broker, daemon_factory
 def test_a_bad_log_format_is_named_with_its_yaml_path(daemon_factory):
     result = daemon_factory({**consumer_config("jobs"), "log_format": "xml"}).run("--validate")
     assert result.returncode == 78
-    assert "config.yml: log_format: expected one of text, json, got 'xml'" in result.stdout
+    assert "config.yml: error: log_format: expected one of text, json, got 'xml'" in result.stdout
+
+
+@pytest.mark.parametrize("log_format", ["json", "text"])
+def test_a_huge_exception_message_makes_a_bounded_line(broker, daemon_factory, log_format):
+    queue = broker.queue_name()
+    daemon = daemon_factory(consumer_config(queue)).start("--log-format", log_format)
+    daemon.wait_ready()
+    broker.publish(queue, {"id": 1, "do": [["raise-huge-once", 5_000_000]]})
+    wait_for(lambda: len(daemon.records("done")) == 1, what="the message consumed again")
+    assert daemon.stop() == 0
+    log = daemon.log()
+    assert re.search(r"h\.\.\. \[cut: 5,000,[0-9]{3} characters in all\]", log)
+    assert max(len(line) for line in log.splitlines()) < MAX_TEXT + 1000

@@ -114,7 +114,8 @@ def test_middleware_that_cannot_be_loaded_stops_the_start(
     daemon = daemon_factory(
         with_middleware(consumer_config("jobs"), middleware), RABBITMQ_URL=DEAD_URL
     )
-    assert_clean_failure(daemon.run(*mode), f"{daemon.config_path}: {problem}")
+    marked = "error: " if mode else ""  # --validate marks it, the log's level says it
+    assert_clean_failure(daemon.run(*mode), f"{daemon.config_path}: {marked}{problem}")
 
 
 def test_validate_accepts_middleware(daemon_factory):

@@ -86,3 +86,95 @@ def test_option_problems_come_with_import_problems():
         "consumers[1].options: constructors:Shop needs option 'shop'",
         "consumers[1].options: constructors:Shop needs option 'region'",
     ]
+
+
+def check_typed(**options) -> list[str]:
+    consumers = [{"consumer": "annotated:Typed", "queue": "q", "options": options}]
+    try:
+        load_consumer_classes(parse_config({"consumers": consumers}, "cfg.yaml", {}))
+    except LoadError as exc:
+        return exc.problems
+    return []
+
+
+@pytest.mark.parametrize(
+    "options",
+    [
+        {"failure_rate": 0.5, "count": 2, "name": "n", "enabled": True, "raw": b"x"},
+        {"failure_rate": 1},  # a float takes an int
+        {"limit": None, "either": "x", "maybe": None},
+        {"limit": 3, "either": 4, "maybe": 2},
+        {"hosts": ["a", "b"], "weights": {"a": 1, "b": 0.5}, "pair": ["a", 1], "many": [1, 2, 3]},
+        {"hosts": [], "weights": {}, "many": []},
+        {"anything": {"x": [1]}, "mode": "slow", "untyped": object()},
+        {"unknown": "whatever", "later": "not a set"},  # skipped: unresolvable, not checked
+        {"implicit": None},  # `x: float = None` takes None
+    ],
+)
+def test_option_values_their_annotations_take_pass(options):
+    assert check_typed(**options) == []
+
+
+@pytest.mark.parametrize(
+    ("options", "problem"),
+    [
+        ({"failure_rate": "high"}, "failure_rate: expected float, got 'high'"),
+        ({"failure_rate": True}, "failure_rate: expected float, got True"),
+        ({"count": True}, "count: expected int, got True"),
+        ({"count": 1.5}, "count: expected int, got 1.5"),
+        ({"name": 3}, "name: expected str, got 3"),
+        ({"enabled": "yes"}, "enabled: expected bool, got 'yes'"),
+        ({"raw": "x"}, "raw: expected bytes, got 'x'"),
+        ({"limit": "x"}, "limit: expected Optional[int], got 'x'"),
+        ({"either": 1.5}, "either: expected Union[int, str], got 1.5"),
+        ({"maybe": "x"}, "maybe: expected float | None, got 'x'"),
+        ({"hosts": "a"}, "hosts: expected list, got 'a'"),
+        ({"hosts": ["a", 3]}, "hosts[1]: expected str, got 3"),
+        ({"weights": {"a": "x"}}, "weights.a: expected float, got 'x'"),
+        ({"weights": {1: 1.0}}, "weights.1 (the key): expected str, got 1"),
+        ({"weights": [1]}, "weights: expected dict, got a list"),
+        ({"pair": ["a"]}, "pair: expected 2 items, got 1"),
+        ({"pair": ["a", "b"]}, "pair[1]: expected int, got 'b'"),
+        ({"many": [1, "x"]}, "many[1]: expected int, got 'x'"),
+        ({"mode": "medium"}, "mode: expected Literal['fast', 'slow'], got 'medium'"),
+        ({"implicit": "x"}, "implicit: expected float, got 'x'"),
+    ],
+)
+def test_an_option_value_its_annotation_refuses(options, problem):
+    assert check_typed(**options) == [f"consumers[0].options.{problem}"]
+
+
+def test_every_refused_option_is_listed():
+    assert check_typed(failure_rate="high", count="two") == [
+        "consumers[0].options.failure_rate: expected float, got 'high'",
+        "consumers[0].options.count: expected int, got 'two'",
+    ]
+
+
+def test_the_annotation_of_keyword_arguments_applies_to_each():
+    options = {"a": 1, "b": "x", "args": "y"}  # `args` too: *args takes no option
+    consumers = [{"consumer": "annotated:Extra", "queue": "q", "options": options}]
+    with pytest.raises(LoadError) as raised:
+        load_consumer_classes(parse_config({"consumers": consumers}, "cfg.yaml", {}))
+    assert raised.value.problems == [
+        "consumers[0].options.b: expected int, got 'x'",
+        "consumers[0].options.args: expected int, got 'y'",
+    ]
+
+
+def test_a_substituted_option_value_is_named_never_shown():
+    consumers = [
+        {
+            "consumer": "annotated:Typed",
+            "queue": "q",
+            "options": {"failure_rate": "${RATE}", "count": ["${RATE}"], "weights": "${RATE}"},
+        }
+    ]
+    config = parse_config({"consumers": consumers}, "cfg.yaml", {"RATE": "s3cr3t"})
+    with pytest.raises(LoadError) as raised:
+        load_consumer_classes(config)
+    assert raised.value.problems == [
+        "consumers[0].options.failure_rate: expected float, got the value of ${RATE} (not shown)",
+        "consumers[0].options.count: expected int, got a list",
+        "consumers[0].options.weights: expected dict, got the value of ${RATE} (not shown)",
+    ]

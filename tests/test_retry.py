@@ -147,14 +147,15 @@ def test_validate_reports_a_bad_retry_block_at_its_yaml_path(daemon_factory):
     daemon = daemon_factory(config)
     result = daemon.run("--validate")
     path = daemon.config_path
+    error = f"{path}: error:"
     assert result.returncode == EXIT_CONFIG
     assert result.stdout.splitlines() == [
-        f"{path}: consumers[0].retry.max_retries: expected an integer from 0 to 2147483647, got -1",
-        f"{path}: consumers[0].retry.backoff[0]: expected seconds > 0 in whole milliseconds, "
+        f"{error} consumers[0].retry.max_retries: expected an integer from 0 to 2147483647, got -1",
+        f"{error} consumers[0].retry.backoff[0]: expected seconds > 0 in whole milliseconds, "
         "at most 4294967.295, got 0",
-        f"{path}: consumers[0].retry.archive_ttl: expected seconds > 0 in whole milliseconds, "
+        f"{error} consumers[0].retry.archive_ttl: expected seconds > 0 in whole milliseconds, "
         "at most 4294967.295, got 'long'",
-        f"{path}: consumers[1].retry: the archive queue 'jobs.archive' is also declared under "
+        f"{error} consumers[1].retry: the archive queue 'jobs.archive' is also declared under "
         "queues, at queues[1]; the daemon declares it itself",
     ]
     start = daemon.run()

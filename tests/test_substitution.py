@@ -1,8 +1,17 @@
 """Environment references in one string: ${NAME}, ${NAME:-default}, and $${ for a literal ${."""
 
+import copy
+
 import pytest
 
-from amqpdispatcher.substitution import Substituted, SubstitutionError, expand
+from amqpdispatcher.substitution import (
+    Substituted,
+    SubstitutionError,
+    expand,
+    hidden,
+    shown,
+    suffixed,
+)
 
 ENV = {"HOST": "db.local", "PORT": "5432", "EMPTY": "", "_X1": "x"}
 
@@ -107,3 +116,24 @@ def test_a_long_bad_reference_is_cut_short():
         expand("${" + "x" * 500, ENV)
     (problem,) = raised.value.problems
     assert len(problem) < 120
+
+
+def test_shown_names_a_substituted_value_by_its_source():
+    assert shown(expand("${PORT}", ENV)) == "the value of ${PORT} (not shown)"
+    assert shown(expand("a:${HOST}", ENV)) == "the value of a:${HOST} (not shown)"
+    assert shown("plain") == "'plain'"
+
+
+def test_hidden_names_substituted_values_inside_other_text():
+    host = expand("${HOST}", ENV)
+    reply = "NOT_FOUND - no queue 'db.local' in vhost '/'"
+    assert hidden(reply, [host, "plain"]) == (
+        "NOT_FOUND - no queue '<the value of ${HOST}>' in vhost '/'"
+    )
+
+
+def test_a_copy_of_a_substituted_value_is_a_plain_string():
+    copied = copy.deepcopy({"a": [expand("${HOST}", ENV)]})
+    assert copied == {"a": ["db.local"]}
+    assert type(copied["a"][0]) is str
+    assert type(suffixed(expand("${HOST}", ENV), ".archive")) is Substituted

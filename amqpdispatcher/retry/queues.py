@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 
 from ..config import MAX_NAME_BYTES, ConsumerSpec, QueueSpec, RetrySpec, milliseconds
-from ..excerpt import excerpt
+from ..substitution import shown, suffixed
 
 DELAY, ARCHIVE = "delay", "archive"
 # A quorum queue dead-letters at most once unless told otherwise; at least once needs
@@ -17,7 +17,7 @@ _AT_LEAST_ONCE = {"x-dead-letter-strategy": "at-least-once", "x-overflow": "reje
 
 def delay_queue_name(queue: str, seconds: float) -> str:
     """`<queue>.delay.<seconds>s`: orders.new.delay.5s, orders.new.delay.0.5s."""
-    return f"{queue}.delay.{_seconds_text(milliseconds(seconds))}s"
+    return suffixed(queue, f".delay.{_seconds_text(milliseconds(seconds))}s")
 
 
 def _seconds_text(ms: int) -> str:
@@ -100,21 +100,21 @@ def _problem(
     consumed: dict[str, str],
     derived: dict[str, QueueSpec],
 ) -> str | None:
-    name, shown = queue.name, excerpt(queue.name)
+    name, quoted = queue.name, shown(queue.name)
     size = len(name.encode())
     if size > MAX_NAME_BYTES:
         return (
-            f"the {kind} queue's name {shown} is too long: {size} bytes in UTF-8, "
+            f"the {kind} queue's name {quoted} is too long: {size} bytes in UTF-8, "
             f"at most {MAX_NAME_BYTES} allowed"
         )
     if name in declared:
         return (
-            f"the {kind} queue {shown} is also declared under queues, at {declared[name].path}; "
+            f"the {kind} queue {quoted} is also declared under queues, at {declared[name].path}; "
             "the daemon declares it itself"
         )
     if name in consumed:
-        return f"the {kind} queue {shown} is the queue that {consumed[name]} consumes"
+        return f"the {kind} queue {quoted} is the queue that {consumed[name]} consumes"
     other = derived.get(name)
     if other is not None and (other.durable, other.arguments) != (queue.durable, queue.arguments):
-        return f"the {kind} queue {shown} is also derived by {other.path}, with other settings"
+        return f"the {kind} queue {quoted} is also derived by {other.path}, with other settings"
     return None

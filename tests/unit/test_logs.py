@@ -2,6 +2,7 @@
 
 import json
 import logging
+import sys
 from collections.abc import Iterator
 from datetime import datetime, timezone
 
@@ -10,7 +11,7 @@ import pytest
 from gevent.event import Event
 
 from amqpdispatcher import Middleware, logcontext
-from amqpdispatcher.logs import JsonFormatter
+from amqpdispatcher.logs import DEFAULT_FORMAT, MAX_TEXT, JsonFormatter, TextFormatter
 from amqpdispatcher.message import Message
 
 from .channel import FakeDelivery
@@ -180,3 +181,42 @@ def test_a_line_is_ascii_whatever_the_message(lines):
     (raw,) = lines.raw
     assert raw.isascii()
     assert json.loads(raw)["message"] == "caf\u00e9 \ud800"
+
+
+HUGE = 5_000_123  # characters
+
+
+def huge_record(**kwargs) -> logging.LogRecord:
+    """An ERROR record whose message, and its exception's, are HUGE characters long."""
+    try:
+        raise RuntimeError("e" * HUGE)
+    except RuntimeError:
+        exc_info = sys.exc_info()
+    return logging.LogRecord(
+        "tests", logging.ERROR, __file__, 1, "%s", ("m" * HUGE,), exc_info, **kwargs
+    )
+
+
+CUT = f"... [cut: {HUGE:,} characters in all]"
+
+
+def test_a_json_line_cuts_the_message_and_traceback_and_says_so():
+    line = json.loads(JsonFormatter().format(huge_record(sinfo="s" * HUGE)))
+    assert line["message"] == "m" * MAX_TEXT + CUT
+    assert line["exc_info"].startswith("Traceback (most recent call last):")
+    assert line["exc_info"].endswith(" characters in all]")
+    assert line["stack_info"] == "s" * MAX_TEXT + CUT
+    assert all(len(line[key]) < MAX_TEXT + 100 for key in ("message", "exc_info", "stack_info"))
+
+
+def test_a_text_line_cuts_the_message_and_traceback_and_says_so():
+    text = TextFormatter(DEFAULT_FORMAT).format(huge_record())
+    assert f"{'m' * MAX_TEXT}{CUT}\nTraceback (most recent call last):" in text
+    assert text.endswith(" characters in all]")
+    assert len(text) < 2 * MAX_TEXT + 500
+
+
+def test_text_up_to_the_bound_is_left_whole():
+    record = logging.LogRecord("tests", logging.INFO, __file__, 1, "x" * MAX_TEXT, (), None)
+    assert json.loads(JsonFormatter().format(record))["message"] == "x" * MAX_TEXT
+    assert TextFormatter("%(message)s").format(record) == "x" * MAX_TEXT
