@@ -14,6 +14,8 @@ import time
 
 import pika
 
+from amqpdispatcher.url import DEFAULT_URL
+
 QUEUES = ("example.work", "example.results")
 
 
@@ -22,7 +24,7 @@ def main() -> None:
     parser.add_argument("--count", type=int, default=20)
     parser.add_argument("--wait", action="store_true")
     args = parser.parse_args()
-    url = os.environ.get("RABBITMQ_URL", "amqp://guest:guest@localhost:5672/")
+    url = os.environ.get("RABBITMQ_URL") or DEFAULT_URL
     connection = pika.BlockingConnection(pika.URLParameters(url))
     channel = connection.channel()
     if args.wait:

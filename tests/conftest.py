@@ -21,7 +21,7 @@ import trustme
 import yaml
 from nodes import Node, ThrowawayNode
 
-from amqpdispatcher.url import DEFAULT_URL, parse_url
+from amqpdispatcher.url import DEFAULT_URL, mask, parse_url
 
 TESTS = Path(__file__).parent
 SHARED = Node(os.environ.get("RABBITMQ_URL") or DEFAULT_URL)
@@ -29,12 +29,17 @@ SHARED = Node(os.environ.get("RABBITMQ_URL") or DEFAULT_URL)
 
 
 def broker_url(
-    password: str | None = None, dead_hosts: tuple[str, ...] = (), query: str = ""
+    password: str | None = None,
+    dead_hosts: tuple[str, ...] = (),
+    query: str = "",
+    address: str | None = None,
+    scheme: str = "amqp",
 ) -> str:
-    """RABBITMQ_URL for the daemon under test, with the test's broker plus `dead_hosts`."""
-    hosts = ",".join((*dead_hosts, f"{BROKER.host}:{BROKER.port}"))
+    """RABBITMQ_URL for the daemon under test: the test's broker's credentials and vhost, at its
+    address or at `address` (a proxy in front of it), after `dead_hosts`."""
+    hosts = ",".join((*dead_hosts, address or f"{BROKER.host}:{BROKER.port}"))
     credentials = f"{quote(BROKER.username)}:{quote(password or BROKER.password)}"
-    return f"amqp://{credentials}@{hosts}/{quote(BROKER.vhost, safe='')}{query}"
+    return f"{scheme}://{credentials}@{hosts}/{quote(BROKER.vhost, safe='')}{query}"
 
 
 def wait_for(predicate, timeout: float = 20.0, what: str = "condition"):
@@ -50,7 +55,8 @@ def wait_for(predicate, timeout: float = 20.0, what: str = "condition"):
 
 def daemon_connection(daemon) -> tuple[str, int]:
     """The connection_name and heartbeat timeout of the daemon's connection, as its node lists
-    them; found by the daemon's pid inside its HOSTNAME-PID-RANDOM connection_name."""
+    them (a throwaway node: rabbitmqctl reaches no other); found by the daemon's pid inside its
+    HOSTNAME-PID-RANDOM connection_name."""
     pattern = re.compile(rf'"connection_name","([^"]*-{daemon.process.pid}-[0-9a-f]{{8}})"')
 
     def find():
@@ -274,6 +280,13 @@ def consumer_config(queue: str, count: int = 1, prefetch: int = 1, **queue_keys)
             }
         ],
     }
+
+
+def pytest_report_header() -> str:
+    return (
+        f"broker: {mask(SHARED.url)} (RABBITMQ_URL), reached over AMQP only; the tests that"
+        " need rabbitmqctl start throwaway nodes of their own with rabbitmq-server from PATH"
+    )
 
 
 def pytest_terminal_summary(terminalreporter):

@@ -1,6 +1,7 @@
 """The RabbitMQ nodes the tests talk to: the shared broker at RABBITMQ_URL, which may serve other
-applications, and throwaway nodes that the tests start themselves for anything that acts on a
-whole broker (closing every connection, stopping the app)."""
+applications and may be any node, reached over AMQP alone; and throwaway nodes that the tests
+start themselves for anything that needs `rabbitmqctl` (listing or closing connections, reading
+queue arguments) or acts on a whole broker (closing every connection, stopping the app)."""
 
 from __future__ import annotations
 
@@ -36,40 +37,24 @@ def free_port() -> int:
 
 
 class Node:
-    """A node as the tests reach it: its AMQP URL, and its name for `rabbitmqctl -n` (None:
-    rabbitmqctl's default node). Only what concerns one connection or reads is offered here."""
+    """A node as the tests reach it: by its AMQP URL alone. The shared broker is only this:
+    whatever tells a test about it goes over AMQP, so the tests need nothing but RABBITMQ_URL,
+    whichever node and machine that names."""
 
-    def __init__(self, url: str, name: str | None = None) -> None:
+    def __init__(self, url: str) -> None:
         self.url = url
-        self.name = name
-
-    def rabbitmqctl(self, *args: str) -> str:
-        node = ("-n", self.name) if self.name else ()
-        command = ["rabbitmqctl", "-q", *node, *args]
-        return subprocess.run(command, check=True, capture_output=True, text=True).stdout
-
-    def connection_pids(self, name: str) -> list[str]:
-        """The node's pids of the connections whose connection_name is `name`."""
-        lines = self.rabbitmqctl(
-            "list_connections", "--no-table-headers", "pid", "client_properties"
-        )
-        return [line.split("\t")[0] for line in lines.splitlines() if f'"{name}"' in line]
-
-    def close_connection(self, name: str) -> None:
-        """Have the node close the connections named `name`, as an operator would."""
-        pids = self.connection_pids(name)
-        assert pids, f"no connection named {name}"
-        for pid in pids:
-            self.rabbitmqctl("close_connection", pid, "test: closed by operator")
 
 
 class ThrowawayNode(Node):
     """A RabbitMQ node of the tests' own: its own name, ports and directory (data, logs, pid
     file, config naming its AMQP port, no plugins, so no management or prometheus port). Used
-    as a context manager: started, then stopped and its directory removed."""
+    as a context manager: started, then stopped and its directory removed. Being the tests'
+    own, it is also the node they run `rabbitmqctl` against: to list or close connections, to
+    read its queues and exchanges, to change its settings, to stop it."""
 
     def __init__(self, name: str, amqp_port: int, dist_port: int, directory: Path) -> None:
-        super().__init__(f"amqp://guest:guest@127.0.0.1:{amqp_port}/", f"{name}@localhost")
+        super().__init__(f"amqp://guest:guest@127.0.0.1:{amqp_port}/")
+        self.name = f"{name}@localhost"
         self.amqp_port = amqp_port
         self.dist_port = dist_port
         self.directory = directory
@@ -127,6 +112,24 @@ class ThrowawayNode(Node):
         self._guard.stdin.close()
         self._guard.wait(STOP_TIMEOUT)
         self._server.wait(STOP_TIMEOUT)
+
+    def rabbitmqctl(self, *args: str) -> str:
+        command = ["rabbitmqctl", "-q", "-n", self.name, *args]
+        return subprocess.run(command, check=True, capture_output=True, text=True).stdout
+
+    def connection_pids(self, name: str) -> list[str]:
+        """The node's pids of the connections whose connection_name is `name`."""
+        lines = self.rabbitmqctl(
+            "list_connections", "--no-table-headers", "pid", "client_properties"
+        )
+        return [line.split("\t")[0] for line in lines.splitlines() if f'"{name}"' in line]
+
+    def close_connection(self, name: str) -> None:
+        """Have the node close the connections named `name`, as an operator would."""
+        pids = self.connection_pids(name)
+        assert pids, f"no connection named {name}"
+        for pid in pids:
+            self.rabbitmqctl("close_connection", pid, "test: closed by operator")
 
     def close_all_connections(self, reason: str) -> None:
         self.rabbitmqctl("close_all_connections", reason)

@@ -37,19 +37,19 @@ def test_a_stop_after_consuming_and_publishing_logs_nothing_loud(broker, daemon_
 
 
 @pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT])
-def test_a_stop_after_a_reconnection_logs_nothing_loud(broker, daemon_factory, signum):
-    queue, out = broker.queue_name(), broker.queue_name("out")
-    broker.channel.queue_declare(out)
-    daemon = started(daemon_factory, consumer_config(queue))
-    broker.publish(queue, publishing(out, 1))
+def test_a_stop_after_a_reconnection_logs_nothing_loud(node_broker, daemon_factory, signum):
+    queue, out = node_broker.queue_name(), node_broker.queue_name("out")
+    node_broker.channel.queue_declare(out)
+    daemon = started(daemon_factory, consumer_config(queue), node_broker.node)
+    node_broker.publish(queue, publishing(out, 1))
     wait_for(lambda: daemon.records("done"), what="the first message consumed")
     name, _ = daemon_connection(daemon)
-    broker.node.close_connection(name)
-    broker.node.close_connection(f"{name}-publisher")
+    node_broker.node.close_connection(name)
+    node_broker.node.close_connection(f"{name}-publisher")
     wait_for(lambda: daemon.log().count("ready:") == 2, what="reconnection")
-    broker.publish(queue, publishing(out, 2))  # opens the publishing connection again
+    node_broker.publish(queue, publishing(out, 2))  # opens the publishing connection again
     wait_for(lambda: len(daemon.records("done")) == 2, what="the second message consumed")
     assert daemon.stop(signum) == 0
     assert "lost the connection to" in daemon.log()  # the loss itself is worth a warning
     assert loud_lines_of_the_stop(daemon.log()) == [], daemon.log()
-    assert broker.messages(out) == 2
+    assert node_broker.messages(out) == 2

@@ -8,17 +8,18 @@ from pathlib import Path
 import pytest
 from conftest import (
     BROKER,
+    SHARED,
     broker_url,
     consumer_config,
     daemon_connection,
     wait_for,
 )
-from nodes import Node
+from nodes import Node, ThrowawayNode
 from scripted import THROWABLES
 
 
-def started(daemon_factory, config, **env):
-    return daemon_factory(config, **env).start().wait_ready()
+def started(daemon_factory, config, node: Node = SHARED, **env):
+    return daemon_factory(config, node, **env).start().wait_ready()
 
 
 def test_messages_are_consumed_and_acked(broker, daemon_factory):
@@ -212,8 +213,14 @@ def test_publish_errors_reach_the_consumer_and_consuming_goes_on(broker, daemon_
     assert broker.messages(queue) == 0
 
 
-def test_queue_arguments_reach_the_broker(broker, daemon_factory):
-    queue, quorum = broker.queue_name(), broker.queue_name("quorum")
+def listing(node: ThrowawayNode, command: str, *columns: str) -> dict[str, list[str]]:
+    """rabbitmqctl's table as {name: [other columns]}."""
+    lines = node.rabbitmqctl(command, "--no-table-headers", "name", *columns).splitlines()
+    return {row[0]: row[1:] for row in (line.split("\t") for line in lines)}
+
+
+def test_queue_arguments_reach_the_broker(node, node_broker, daemon_factory):
+    queue, quorum = node_broker.queue_name(), node_broker.queue_name("quorum")
     config = consumer_config(
         queue,
         x_dead_letter_exchange="amq.fanout",
@@ -224,14 +231,8 @@ def test_queue_arguments_reach_the_broker(broker, daemon_factory):
         arguments={"x-max-priority": 5},
     )
     config["queues"].append({"queue": quorum, "x_queue_type": "quorum", "x_max_length": 7})
-    daemon = started(daemon_factory, config)
-    listing = {
-        line.split("\t")[0]: line.split("\t")[1]
-        for line in broker.node.rabbitmqctl(
-            "list_queues", "--no-table-headers", "name", "arguments"
-        ).splitlines()
-        if "\t" in line
-    }
+    daemon = started(daemon_factory, config, node)
+    arguments = {name: row[0] for name, row in listing(node, "list_queues", "arguments").items()}
     assert daemon.stop() == 0
     for argument in (
         '{"x-dead-letter-exchange","amq.fanout"}',
@@ -241,32 +242,32 @@ def test_queue_arguments_reach_the_broker(broker, daemon_factory):
         '{"x-message-ttl",60000}',
         '{"x-max-priority",5}',
     ):
-        assert argument in listing[queue]
-    assert '{"x-queue-type","quorum"}' in listing[quorum]
-    assert '{"x-max-length",7}' in listing[quorum]
+        assert argument in arguments[queue]
+    assert '{"x-queue-type","quorum"}' in arguments[quorum]
+    assert '{"x-max-length",7}' in arguments[quorum]
 
 
 def daemon_timeout(daemon) -> int:
     return daemon_connection(daemon)[1]
 
 
-def test_heartbeat_from_the_url_and_the_override(broker, daemon_factory):
-    queue = broker.queue_name()
+def test_heartbeat_from_the_url_and_the_override(node, node_broker, daemon_factory):
+    queue = node_broker.queue_name()
     config = consumer_config(queue)
-    url = broker_url(query="?heartbeat=17")
-    daemon = started(daemon_factory, config, RABBITMQ_URL=url)
+    url = f"{node.url}?heartbeat=17"
+    daemon = started(daemon_factory, config, node, RABBITMQ_URL=url)
     assert daemon_timeout(daemon) == 17
     assert daemon.stop() == 0
-    override = started(daemon_factory, config, RABBITMQ_URL=url, RABBITMQ_HEARTBEAT="23")
+    override = started(daemon_factory, config, node, RABBITMQ_URL=url, RABBITMQ_HEARTBEAT="23")
     assert daemon_timeout(override) == 23
     assert override.stop() == 0
-    default = started(daemon_factory, config, RABBITMQ_URL=url.replace("17", "None"))
+    default = started(daemon_factory, config, node, RABBITMQ_URL=url.replace("17", "None"))
     assert daemon_timeout(default) == 60  # the broker's own value
     assert default.stop() == 0
 
 
-def test_connection_name_tells_where_the_daemon_runs(broker, daemon_factory):
-    daemon = started(daemon_factory, consumer_config(broker.queue_name()))
+def test_connection_name_tells_where_the_daemon_runs(node, node_broker, daemon_factory):
+    daemon = started(daemon_factory, consumer_config(node_broker.queue_name()), node)
     name, _ = daemon_connection(daemon)
     assert daemon.stop() == 0
     assert name.startswith(f"{socket.gethostname()}-{daemon.process.pid}-")
@@ -340,15 +341,9 @@ def test_a_consumer_class_that_cannot_be_created_stops_the_start(broker, daemon_
     assert "Traceback" not in result.stdout
 
 
-def listing(node: Node, command: str, *columns: str) -> dict[str, list[str]]:
-    """rabbitmqctl's table as {name: [other columns]}."""
-    lines = node.rabbitmqctl(command, "--no-table-headers", "name", *columns).splitlines()
-    return {row[0]: row[1:] for row in (line.split("\t") for line in lines)}
-
-
-def test_queue_and_exchange_flags_reach_the_broker(broker, daemon_factory):
-    queue, temporary = broker.queue_name(), broker.queue_name("temporary")
-    exchange, internal = broker.exchange_name(), broker.exchange_name("internal")
+def test_queue_and_exchange_flags_reach_the_broker(node, node_broker, daemon_factory):
+    queue, temporary = node_broker.queue_name(), node_broker.queue_name("temporary")
+    exchange, internal = node_broker.exchange_name(), node_broker.exchange_name("internal")
     config = consumer_config(queue)
     config["queues"][0]["durable"] = True
     config["queues"].append(
@@ -358,10 +353,10 @@ def test_queue_and_exchange_flags_reach_the_broker(broker, daemon_factory):
         {"exchange": exchange, "type": "topic", "arguments": {"alternate-exchange": "amq.fanout"}},
         {"exchange": internal, "type": "headers", "durable": False, "internal": True},
     ]
-    daemon = started(daemon_factory, config)
-    queues = listing(broker.node, "list_queues", "durable", "auto_delete", "exclusive")
+    daemon = started(daemon_factory, config, node)
+    queues = listing(node, "list_queues", "durable", "auto_delete", "exclusive")
     exchanges = listing(
-        broker.node, "list_exchanges", "type", "durable", "auto_delete", "internal", "arguments"
+        node, "list_exchanges", "type", "durable", "auto_delete", "internal", "arguments"
     )
     assert daemon.stop() == 0
     assert queues[queue] == ["true", "false", "false"]
@@ -375,9 +370,9 @@ def test_queue_and_exchange_flags_reach_the_broker(broker, daemon_factory):
     ]
     assert exchanges[internal] == ["headers", "false", "false", "true", "[]"]
     wait_for(  # exclusive: gone once the broker has done with the closed connection
-        lambda: temporary not in listing(broker.node, "list_queues"), what="the queue gone"
+        lambda: temporary not in listing(node, "list_queues"), what="the queue gone"
     )
-    broker.queues.remove(temporary)
+    node_broker.queues.remove(temporary)
 
 
 @pytest.mark.parametrize("kind", sorted(THROWABLES))

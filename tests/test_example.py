@@ -23,6 +23,7 @@ def test_the_example_consumes_republishes_and_replaces(example_names, tmp_path):
     publisher = subprocess.Popen(  # first, as `make example` does: it waits for the daemon
         [sys.executable, "-m", "example.publisher", "--count", "20", "--wait"],
         cwd=ROOT,
+        env=daemon.env,  # RABBITMQ_URL: the tests' broker
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,

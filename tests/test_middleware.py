@@ -47,11 +47,11 @@ def test_every_hook_is_called_at_its_moment(broker, daemon_factory):
     assert hooks(daemon, "after_consuming_stopped")[0]["reason"] == "the daemon is stopping"
 
 
-def test_a_lost_connection_is_told_and_consuming_starts_again(broker, daemon_factory):
-    queue = broker.queue_name()
+def test_a_lost_connection_is_told_and_consuming_starts_again(node_broker, daemon_factory):
+    queue = node_broker.queue_name()
     config = with_middleware(consumer_config(queue), "middlewares:Recording")
-    daemon = started(daemon_factory, config)
-    broker.node.close_connection(daemon_connection(daemon)[0])
+    daemon = started(daemon_factory, config, node_broker.node)
+    node_broker.node.close_connection(daemon_connection(daemon)[0])
     wait_for(lambda: daemon.log().count("ready:") == 2, what="reconnection")
     wait_for(lambda: len(hooks(daemon, "after_consuming_started")) == 2, what="consuming again")
     assert daemon.stop() == 0

@@ -8,6 +8,7 @@ import pytest
 import trustme
 from conftest import (
     BROKER,
+    broker_url,
     consumer_config,
     daemon_connection,
     wait_for,
@@ -16,24 +17,26 @@ from nodes import free_port
 from proxy import Proxy
 from test_daemon import started
 
+from amqpdispatcher.url import parse_url
+
 DEAD_URL = "amqp://guest:guest@127.0.0.1:1/"
 
 
-def test_a_closed_connection_is_reopened_and_consuming_resumes(broker, daemon_factory):
-    queue = broker.queue_name()
-    daemon = started(daemon_factory, consumer_config(queue, count=2, prefetch=2))
+def test_a_closed_connection_is_reopened_and_consuming_resumes(node_broker, daemon_factory):
+    queue = node_broker.queue_name()
+    daemon = started(daemon_factory, consumer_config(queue, count=2, prefetch=2), node_broker.node)
     for round_ in range(3):
         name, _ = daemon_connection(daemon)
-        broker.node.close_connection(name)
+        node_broker.node.close_connection(name)
         wait_for(lambda n=round_: daemon.log().count("ready:") == n + 2, what="reconnection")
-        broker.publish(queue, {"id": round_})
+        node_broker.publish(queue, {"id": round_})
         wait_for(lambda n=round_: len(daemon.records("done")) == n + 1)
     assert daemon.process.poll() is None
     assert daemon.log().count("lost the connection to") == 3
     assert len(daemon.records("init")) == 2  # the same instances throughout
     assert daemon.records("shutdown") == []
     assert daemon.stop() == 0
-    assert broker.messages(queue) == 0
+    assert node_broker.messages(queue) == 0
 
 
 def test_a_broker_down_at_start_is_waited_for(broker, daemon_factory):
@@ -41,7 +44,7 @@ def test_a_broker_down_at_start_is_waited_for(broker, daemon_factory):
     config = consumer_config(queue)
     config["startup_handler"] = "scripted:startup"
     port = free_port()  # nothing listens there yet
-    url = f"amqp://{BROKER.username}:{BROKER.password}@127.0.0.1:{port}/"
+    url = broker_url(address=f"127.0.0.1:{port}")
     daemon = daemon_factory(config, RABBITMQ_URL=url).start()
     wait_for(lambda: daemon.log().count("retrying in") >= 3, what="three retries")
     assert "Connection refused" in daemon.log()
@@ -67,7 +70,7 @@ def test_sigterm_during_a_blackholed_connect_exits_at_once(daemon_factory):
     proxy = Proxy((BROKER.host, BROKER.port))
     proxy.blackhole_new = True
     try:
-        url = f"amqp://guest:guest@127.0.0.1:{proxy.port}/?connection_timeout=3600000"
+        url = broker_url(address=f"127.0.0.1:{proxy.port}", query="?connection_timeout=3600000")
         daemon = daemon_factory(consumer_config("jobs"), RABBITMQ_URL=url).start()
         wait_for(lambda: proxy.accepted == 1, what="the connection attempt")
         assert daemon.stop(signal.SIGTERM) == 0  # not an hour, the connection_timeout
@@ -79,7 +82,7 @@ def test_sigterm_while_the_network_is_down_exits_promptly(broker, daemon_factory
     queue = broker.queue_name()
     proxy = Proxy((BROKER.host, BROKER.port))
     try:
-        url = f"amqp://guest:guest@127.0.0.1:{proxy.port}/?heartbeat=3600"
+        url = broker_url(address=f"127.0.0.1:{proxy.port}", query="?heartbeat=3600")
         daemon = started(daemon_factory, consumer_config(queue, count=2), RABBITMQ_URL=url)
         broker.publish(queue, {"id": 1, "do": [["sleep", 1]]})
         wait_for(lambda: daemon.records("consume"))
@@ -128,12 +131,14 @@ def test_a_deleted_queue_is_declared_again_and_consumed(broker, daemon_factory):
     assert daemon.log().count("the broker cancelled the consumer; subscribing again") == 2
 
 
-def test_a_consumer_answering_on_a_dead_channel_is_not_failed(broker, daemon_factory, tmp_path):
-    queue, go = broker.queue_name(), tmp_path / "go"
-    daemon = started(daemon_factory, consumer_config(queue))
-    broker.publish(queue, {"id": 1, "do": [["await-file", str(go)], "ack"]})
+def test_a_consumer_answering_on_a_dead_channel_is_not_failed(
+    node_broker, daemon_factory, tmp_path
+):
+    queue, go = node_broker.queue_name(), tmp_path / "go"
+    daemon = started(daemon_factory, consumer_config(queue), node_broker.node)
+    node_broker.publish(queue, {"id": 1, "do": [["await-file", str(go)], "ack"]})
     wait_for(lambda: daemon.records("consume"))
-    broker.node.close_connection(daemon_connection(daemon)[0])
+    node_broker.node.close_connection(daemon_connection(daemon)[0])
     wait_for(lambda: "lost the connection to" in daemon.log(), what="the connection lost")
     go.touch()  # only now does the consumer ack, on the dead channel
     wait_for(lambda: len(daemon.records("done")) == 2, what="the redelivery done")
@@ -184,19 +189,19 @@ def test_publish_waits_for_the_brokers_confirm_and_raises_on_nack(broker, daemon
     assert broker.messages(full) == 1
 
 
-def test_the_publishing_connection_is_separate_and_reopened(broker, daemon_factory):
-    queue, out = broker.queue_name(), broker.queue_name("out")
+def test_the_publishing_connection_is_separate_and_reopened(node_broker, daemon_factory):
+    queue, out = node_broker.queue_name(), node_broker.queue_name("out")
     config = consumer_config(queue)
     config["queues"].append({"queue": out, "durable": False})
-    daemon = started(daemon_factory, config)
-    broker.publish(queue, {"id": 1, "do": [["publish", "", out, "first"]]})
-    wait_for(lambda: broker.messages(out) == 1)
+    daemon = started(daemon_factory, config, node_broker.node)
+    node_broker.publish(queue, {"id": 1, "do": [["publish", "", out, "first"]]})
+    wait_for(lambda: node_broker.messages(out) == 1)
     name, _ = daemon_connection(daemon)
-    assert broker.node.connection_pids(f"{name}-publisher")
-    broker.node.close_connection(f"{name}-publisher")
+    assert node_broker.node.connection_pids(f"{name}-publisher")
+    node_broker.node.close_connection(f"{name}-publisher")
     wait_for(lambda: "publishing connection lost" in daemon.log())
-    broker.publish(queue, {"id": 2, "do": [["publish", "", out, "second"]]})
-    wait_for(lambda: broker.messages(out) == 2)
+    node_broker.publish(queue, {"id": 2, "do": [["publish", "", out, "second"]]})
+    wait_for(lambda: node_broker.messages(out) == 2)
     assert daemon.log().count("ready:") == 1  # consuming never noticed
     assert daemon.stop() == 0
 
@@ -227,7 +232,7 @@ def tls_proxy(tls_context):
 
 
 def tls_url(proxy: Proxy, query: str) -> str:
-    return f"amqps://{BROKER.username}:{BROKER.password}@localhost:{proxy.port}/{query}"
+    return broker_url(address=f"localhost:{proxy.port}", query=query, scheme="amqps")
 
 
 def test_amqps_verifies_the_broker_with_the_given_ca(
@@ -241,7 +246,7 @@ def test_amqps_verifies_the_broker_with_the_given_ca(
     broker.publish(queue, {"id": 1})
     wait_for(lambda: daemon.records("done"))
     assert daemon.stop() == 0
-    assert f"connected to amqps://guest:***@localhost:{tls_proxy.port}/" in daemon.log()
+    assert f"connected to {parse_url(url)[0]}" in daemon.log()
 
 
 def test_amqps_with_the_wrong_ca_fails_clearly(broker, daemon_factory, tls_proxy, tmp_path):
@@ -284,22 +289,22 @@ def test_amqps_presents_the_client_certificate(broker, daemon_factory, tls_conte
 
 
 def test_a_subscription_refused_after_a_reconnection_is_retried_by_its_pool_alone(
-    broker, daemon_factory
+    node_broker, daemon_factory
 ):
-    declared, foreign = broker.queue_name(), broker.queue_name("foreign")
-    broker.channel.queue_declare(foreign)  # another service's queue, not in the config
+    declared, foreign = node_broker.queue_name(), node_broker.queue_name("foreign")
+    node_broker.channel.queue_declare(foreign)  # another service's queue, not in the config
     config = consumer_config(declared)
     config["consumers"].append({"consumer": "scripted:Scripted", "queue": foreign})
-    daemon = started(daemon_factory, config)
-    broker.channel.queue_delete(foreign)
+    daemon = started(daemon_factory, config, node_broker.node)
+    node_broker.channel.queue_delete(foreign)
     wait_for(lambda: "the broker cancelled the consumer" in daemon.log(), what="the cancel")
-    broker.node.close_connection(daemon_connection(daemon)[0])
+    node_broker.node.close_connection(daemon_connection(daemon)[0])
     wait_for(lambda: daemon.log().count("ready:") == 2, what="the start on a new connection")
     assert f"consumers[1] on '{foreign}': cannot consume: NOT_FOUND" in daemon.log()
-    broker.publish(declared, {"id": "declared"})
+    node_broker.publish(declared, {"id": "declared"})
     wait_for(lambda: "declared" in {r["id"] for r in daemon.records("done")}, what="consuming")
-    broker.channel.queue_declare(foreign)
-    broker.publish(foreign, {"id": "foreign"})
+    node_broker.channel.queue_declare(foreign)
+    node_broker.publish(foreign, {"id": "foreign"})
     wait_for(
         lambda: "foreign" in {r["id"] for r in daemon.records("done")},
         timeout=40,

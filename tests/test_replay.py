@@ -10,10 +10,11 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import BROKER, consumer_config, wait_for
+from conftest import BROKER, broker_url, consumer_config, wait_for
 from proxy import Proxy
 
 from amqpdispatcher.replay import without_failure
+from amqpdispatcher.url import parse_url
 
 FAILURE = {
     "x-retry-count": 4,
@@ -75,9 +76,8 @@ def proxied() -> Iterator[Proxy]:
         proxy.close()
 
 
-def proxy_url(proxy: Proxy, mask: bool = False) -> str:
-    password = "***" if mask else BROKER.password
-    return f"amqp://{BROKER.username}:{password}@127.0.0.1:{proxy.port}/"
+def proxy_url(proxy: Proxy) -> str:
+    return broker_url(address=f"127.0.0.1:{proxy.port}")
 
 
 def ids(broker, queue: str) -> list[int]:
@@ -211,6 +211,7 @@ def test_a_lost_connection_leaves_the_rest_in_the_archive(broker, daemon_factory
     archived = archive(broker, queue, total)
     with proxied() as proxy:
         daemon = daemon_factory(consumer_config(queue), RABBITMQ_URL=proxy_url(proxy))
+        (target,) = parse_url(proxy_url(proxy))
         process = start_replay(daemon, queue)
         wait_for(lambda: broker.messages(queue) > 0, what="the first messages moved")
         proxy.cut()
@@ -219,7 +220,7 @@ def test_a_lost_connection_leaves_the_rest_in_the_archive(broker, daemon_factory
     count = moved(stdout, queue)
     (error,) = errors(stderr)
     assert re.search(
-        rf"ERROR \[amqp-dispatcher\] lost the connection to {re.escape(proxy_url(proxy, True))}: "
+        rf"ERROR \[amqp-dispatcher\] lost the connection to {re.escape(str(target))}: "
         rf".+; stopped after moving {count} messages?, the rest stays in "
         rf"'{re.escape(archived)}'$",
         error,

@@ -7,6 +7,7 @@ import json
 from datetime import datetime, timedelta
 
 from conftest import consumer_config, wait_for
+from test_daemon import listing
 
 from amqpdispatcher.errors import EXIT_CONFIG
 
@@ -62,13 +63,11 @@ def test_with_a_quorum_work_queue_likewise(broker, daemon_factory):
     fails_twice_then_succeeds(broker, daemon_factory, durable=True, x_queue_type="quorum")
 
 
-def test_the_retry_queues_are_quorum_like_the_work_queue(broker, daemon_factory):
+def test_the_retry_queues_are_quorum_like_the_work_queue(node, node_broker, daemon_factory):
     retry = {"max_retries": 1, "backoff": [0.5]}
-    config, queue = retry_config(broker, retry, durable=True, x_queue_type="quorum")
-    daemon = started(daemon_factory, config)
-    columns = ("--no-table-headers", "name", "type", "durable", "arguments")
-    lines = broker.node.rabbitmqctl("list_queues", *columns).splitlines()
-    queues = {row[0]: row[1:] for row in (line.split("\t") for line in lines)}
+    config, queue = retry_config(node_broker, retry, durable=True, x_queue_type="quorum")
+    daemon = daemon_factory(config, node).start().wait_ready()
+    queues = listing(node, "list_queues", "type", "durable", "arguments")
     assert daemon.stop() == 0
     for name in (queue, f"{queue}.delay.0.5s", f"{queue}.archive"):
         assert queues[name][:2] == ["quorum", "true"], name

@@ -1,10 +1,11 @@
 """Faults injected mid-stream; each test ends with Stream.account(): none lost. The faults that
-hit a whole broker hit the session's throwaway node (node_stream), never the shared broker."""
+need rabbitmqctl or hit a whole broker hit the session's throwaway node (node_stream), never the
+shared broker."""
 
 import signal
 
 import pytest
-from conftest import BROKER, daemon_connection, wait_for
+from conftest import BROKER, broker_url, daemon_connection, wait_for
 from harness import Stream, pool_intact
 from proxy import Proxy
 
@@ -69,9 +70,7 @@ def proxy():
 
 
 def proxied_url(proxy: Proxy, heartbeat: int) -> str:
-    return (
-        f"amqp://{BROKER.username}:{BROKER.password}@127.0.0.1:{proxy.port}/?heartbeat={heartbeat}"
-    )
+    return broker_url(address=f"127.0.0.1:{proxy.port}", query=f"?heartbeat={heartbeat}")
 
 
 @pytest.mark.fault("TCP proxy cuts the connection")
@@ -127,19 +126,19 @@ def test_sigterm_with_slow_consumers(stream):
 
 
 @pytest.mark.fault("publishing connection force-closed (consumer publishes, then acks)")
-def test_publishing_connection_closed(stream):
-    out = stream.broker.queue_name("downstream")
-    stream.broker.channel.queue_declare(out, durable=True)
-    stream.work = [["sleep", 0.02], ["publish", "", out, "copy"]]
-    stream.publish()
-    daemon = stream.start()
+def test_publishing_connection_closed(node_stream):
+    out = node_stream.broker.queue_name("downstream")
+    node_stream.broker.channel.queue_declare(out, durable=True)
+    node_stream.work = [["sleep", 0.02], ["publish", "", out, "copy"]]
+    node_stream.publish()
+    daemon = node_stream.start()
     name, _ = daemon_connection(daemon)
     for at in (100, 300):
-        stream.wait_processed(at)
-        stream.inject(lambda: daemon.node.close_connection(f"{name}-publisher"))
-    stream.wait_processed(stream.count)
+        node_stream.wait_processed(at)
+        node_stream.inject(lambda: daemon.node.close_connection(f"{name}-publisher"))
+    node_stream.wait_processed(node_stream.count)
     stop(daemon)
-    stream.account()
+    node_stream.account()
     assert "publishing connection lost" in daemon.log()
-    downstream = stream.broker.get_all(out)
-    assert len(downstream) >= stream.count  # every processed message published its copy
+    downstream = node_stream.broker.get_all(out)
+    assert len(downstream) >= node_stream.count  # every processed message published its copy
