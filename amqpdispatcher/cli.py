@@ -34,6 +34,7 @@ from .loader import (
 from .logs import LoggingSetupError, setup_logging, use_format
 from .references import warnings as exchange_warnings
 from .replay import replay
+from .substitution import named
 from .url import DEFAULT_URL, mask, parse_url
 
 if TYPE_CHECKING:
@@ -185,8 +186,9 @@ def _run_startup_handler(config: Config) -> None:
     except KeyboardInterrupt:
         raise
     except BaseException as exc:
-        log.exception("startup_handler %s raised", config.startup_handler)
-        raise StartFailed(f"startup_handler: {config.startup_handler} raised {exc!r}") from None
+        handler_name = named(config.startup_handler)
+        log.exception("startup_handler %s raised", handler_name)
+        raise StartFailed(f"startup_handler: {handler_name} raised {exc!r}") from None
 
 
 def _on_hangup() -> None:
