@@ -34,6 +34,7 @@ from .loader import (
 from .logs import LoggingSetupError, setup_logging, use_format
 from .references import warnings as exchange_warnings
 from .replay import replay
+from .substitution import named
 from .url import DEFAULT_URL, mask, parse_url
 
 if TYPE_CHECKING:
@@ -91,7 +92,7 @@ def validate(path: str) -> int:
     try:
         config = load_config(path)
     except ConfigError as exc:
-        _print_findings(path, [], exc.problems)
+        _print_findings(path, _all_warnings(exc.partial) if exc.partial else [], exc.problems)
         return exc.exit_status
     problems = []
     for load in (load_startup_handler, load_middleware_classes, load_consumer_classes):
@@ -99,12 +100,16 @@ def validate(path: str) -> int:
             load(config)
         except LoadError as exc:
             problems.extend(exc.problems)
-    # Exchange warnings are not logged at a start: there the broker is asked (topology.py).
-    _print_findings(path, exchange_warnings(config) + _warnings(config), problems)
+    _print_findings(path, _all_warnings(config), problems)
     if problems:
         return EXIT_CONFIG
     print(f"{path}: OK ({_summary(config)})")
     return 0
+
+
+def _all_warnings(config: Config) -> list[str]:
+    # Exchange warnings are not logged at a start: there the broker is asked (topology.py).
+    return exchange_warnings(config) + _warnings(config)
 
 
 def _print_findings(path: str, warnings: list[str], errors: list[str]) -> None:
@@ -185,8 +190,9 @@ def _run_startup_handler(config: Config) -> None:
     except KeyboardInterrupt:
         raise
     except BaseException as exc:
-        log.exception("startup_handler %s raised", config.startup_handler)
-        raise StartFailed(f"startup_handler: {config.startup_handler} raised {exc!r}") from None
+        handler_name = named(config.startup_handler)
+        log.exception("startup_handler %s raised", handler_name)
+        raise StartFailed(f"startup_handler: {handler_name} raised {exc!r}") from None
 
 
 def _on_hangup() -> None:

@@ -33,11 +33,14 @@ _DECIMAL = re.compile(r"[0-9]+(\.[0-9]*)?|\.[0-9]+")
 
 
 class ConfigError(ConfigurationError):
-    """Carries every problem found; each is one line 'YAML.path: message'."""
+    """Carries every problem found; each is one line 'YAML.path: message'. `partial` is the
+    config as far as it could be read, a bad value left at its default or None, when the YAML
+    itself was read: --validate shows the warnings about it beside the problems."""
 
-    def __init__(self, source: str, problems: list[str]) -> None:
+    def __init__(self, source: str, problems: list[str], partial: "Config | None" = None) -> None:
         self.source = source
         self.problems = list(problems)
+        self.partial = partial
         super().__init__("\n".join(f"{source}: {problem}" for problem in self.problems))
 
 
@@ -143,10 +146,12 @@ def _build_config(
     # Imported here: the derivation builds on this module's specs.
     from .retry.queues import retry_queues
 
-    values["retry_queues"] = retry_queues(values["queues"], values["consumers"] or (), problems)
+    values["consumers"] = values["consumers"] or ()
+    values["retry_queues"] = retry_queues(values["queues"], values["consumers"], problems)
+    config = Config(source=source, **values)
     if problems:
-        raise ConfigError(source, problems)
-    return Config(source=source, **values)
+        raise ConfigError(source, problems, partial=config)
+    return config
 
 
 # Reading YAML. Hostile input (alias bombs, deep nesting, recursive aliases) is refused from

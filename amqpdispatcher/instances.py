@@ -12,6 +12,7 @@ from .config import ConsumerSpec
 from .errors import DispatcherError
 from .interruption import Interrupted
 from .middleware import Hooks
+from .substitution import named
 
 log = logging.getLogger("amqp-dispatcher.pool")
 
@@ -38,7 +39,7 @@ class Instances:
             raise
         except BaseException as exc:  # sys.exit() in __init__ too
             raise PoolError(
-                f"{self._spec.path}: cannot create {self._spec.consumer}: {exc!r}"
+                f"{self._spec.path}: cannot create {named(self._spec.consumer)}: {exc!r}"
             ) from None
 
     def replace(self, instance: object, exception: BaseException) -> object:

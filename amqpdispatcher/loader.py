@@ -13,7 +13,7 @@ from .config import Config, ConsumerSpec
 from .errors import ConfigurationError, DispatcherError
 from .middleware import Middleware
 from .option_types import type_problems
-from .substitution import Substituted, shown
+from .substitution import Substituted, named, shown
 
 
 class LoadError(ConfigurationError):
@@ -60,12 +60,9 @@ def import_object(spec: str, where: str) -> Any:
         try:
             target = getattr(target, name)
         except AttributeError:
-            missing = (
-                f"{shown(spec)}: no such attribute"
-                if secret
-                else (f"{module_name!r} has no attribute {attribute!r}")
-            )
-            raise LoadError([f"{where}: {missing}"]) from None
+            if secret:
+                raise LoadError([f"{where}: {shown(spec)} names no attribute"]) from None
+            raise LoadError([f"{where}: {module_name!r} has no attribute {attribute!r}"]) from None
     return target
 
 
@@ -126,7 +123,9 @@ def create_middleware(config: Config) -> list[Middleware]:
         except KeyboardInterrupt:
             raise
         except BaseException as exc:
-            raise StartFailed(f"middleware[{index}]: cannot create {spec}: {exc!r}") from None
+            raise StartFailed(
+                f"middleware[{index}]: cannot create {named(spec)}: {exc!r}"
+            ) from None
     return middleware
 
 
@@ -152,7 +151,7 @@ def _option_problems(spec: ConsumerSpec, cls: type) -> list[str]:
         signature.bind(**spec.options)
     except TypeError as exc:
         reasons = _unbound(signature, spec.options) or [f"cannot take these options: {exc}"]
-        return [f"{spec.path}.options: {spec.consumer} {reason}" for reason in reasons]
+        return [f"{spec.path}.options: {named(spec.consumer)} {reason}" for reason in reasons]
     return [
         f"{spec.path}.options.{problem}" for problem in type_problems(signature, cls, spec.options)
     ]

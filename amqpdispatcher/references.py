@@ -30,6 +30,8 @@ def undeclared_exchanges(config: Config) -> list[Reference]:
             path = queue.argument_paths["x-dead-letter-exchange"]
             references.append(Reference(dead_letter, path, queue.name, dead_letter=True))
         for binding in queue.bindings:
+            if binding.exchange is None:  # a bad name, in a config that is not valid
+                continue
             path = f"{binding.path}.exchange"
             references.append(Reference(binding.exchange, path, queue.name, dead_letter=False))
     return [ref for ref in references if not _needs_no_declaration(ref.exchange, declared)]

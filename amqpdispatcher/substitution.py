@@ -49,6 +49,11 @@ def hidden(text: str, values: Iterable[object]) -> str:
     return text
 
 
+def named(text: str) -> str:
+    """`text` unquoted, as messages name import paths; a substituted one as shown() says."""
+    return shown(text) if isinstance(text, Substituted) else text
+
+
 def shown(value: object) -> str:
     """`value` for an error or warning: excerpt(value), but never the value of an environment
     reference: that is named by the text it came from instead."""

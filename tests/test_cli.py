@@ -533,3 +533,24 @@ def test_a_queue_name_from_the_environment_is_hidden_in_the_brokers_reply(broker
         status=EXIT_FAILURE,
     )
     assert queue not in result.stdout
+
+
+def test_validate_shows_warnings_beside_errors_in_the_yaml(daemon_factory):
+    config = consumer_config(
+        "jobs", prefetch=0, bindings=[{"exchange": "events"}, {"exchange": ""}]
+    )
+    config["consumers"].append({"consumer": "scripted:Scripted", "queue": "jobs", "bad": 1})
+    daemon = daemon_factory(config, RABBITMQ_URL=DEAD_URL)
+    path = daemon.config_path
+    result = run_for_stderr(daemon, "--validate")
+    assert result.returncode == EXIT_CONFIG
+    assert result.stdout == ""
+    lines = result.stderr.splitlines()
+    assert lines[0].startswith(
+        f"{path}: warning: queues[0].bindings[0].exchange: exchange 'events' is not declared"
+    )
+    assert lines[1:] == [
+        f"{path}: warning: {UNLIMITED} at once",
+        f"{path}: error: queues[0].bindings[1].exchange: expected a non-empty string, got ''",
+        f"{path}: error: consumers[1].bad: unknown key",
+    ]

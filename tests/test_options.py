@@ -178,3 +178,26 @@ def test_a_substituted_option_value_is_named_never_shown():
         "consumers[0].options.count: expected int, got a list",
         "consumers[0].options.weights: expected dict, got the value of ${RATE} (not shown)",
     ]
+
+
+def test_a_consumer_path_from_the_environment_is_named_never_shown():
+    consumers = [{"consumer": "${CLASS}", "queue": "q", "options": {"colour": "blue"}}]
+    config = parse_config({"consumers": consumers}, "cfg.yaml", {"CLASS": "constructors:Shop"})
+    with pytest.raises(LoadError) as raised:
+        load_consumer_classes(config)
+    assert raised.value.problems[0] == (
+        "consumers[0].options: the value of ${CLASS} (not shown) takes no option 'colour'"
+    )
+    assert not any("Shop" in problem for problem in raised.value.problems)
+
+
+@pytest.mark.parametrize("path", ["no_such_module:Shop", "constructors:NoSuch"])
+def test_an_import_path_from_the_environment_that_fails_is_named_never_shown(path):
+    consumers = [{"consumer": "${CLASS}", "queue": "q"}]
+    config = parse_config({"consumers": consumers}, "cfg.yaml", {"CLASS": path})
+    with pytest.raises(LoadError) as raised:
+        load_consumer_classes(config)
+    (problem,) = raised.value.problems
+    assert problem.startswith("consumers[0].consumer: ")
+    assert "${CLASS}" in problem
+    assert "no_such" not in problem.lower() and "NoSuch" not in problem
