@@ -11,9 +11,9 @@ import gevent
 import gevent.event
 
 from .config import Config, default_archive_queue, load_config
-from .errors import DispatcherError, report
+from .errors import EXIT_FAILURE, DispatcherError, report
 from .excerpt import counted, excerpt
-from .retry.headers import FAILURE_HEADERS
+from .retry.headers import DEATH_HEADERS, FAILURE_HEADERS
 from .transport import (
     AMQPError,
     Channel,
@@ -30,6 +30,7 @@ from .url import DEFAULT_URL, Target, parse_url, shuffled
 log = logging.getLogger("amqp-dispatcher")
 
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
+_REMOVED = frozenset(FAILURE_HEADERS + DEATH_HEADERS)
 
 
 class ReplayError(DispatcherError):
@@ -59,12 +60,11 @@ def replay(path: str, queue: str, limit: int | None = None) -> int:
 
 
 def without_failure(properties: dict) -> dict:
-    """The properties of an archived message with its failure headers gone: as a copy sent
-    back to the work queue carries them, the retry count starting afresh."""
+    """The properties of an archived message with its failure headers, and the broker's
+    x-death ones, gone: as a copy sent back to the work queue carries them, the retry count
+    starting afresh."""
     headers = {
-        name: value
-        for name, value in properties.get("headers", {}).items()
-        if name not in FAILURE_HEADERS
+        name: value for name, value in properties.get("headers", {}).items() if name not in _REMOVED
     }
     kept = {name: value for name, value in properties.items() if name != "headers"}
     return {**kept, "headers": headers} if headers else kept
@@ -73,17 +73,25 @@ def without_failure(properties: dict) -> dict:
 class Replay:
     """One run of the command. A stop signal lets the message in hand finish, its copy confirmed
     and the archived one acked; a second one abandons it, and then it stays in the archive while
-    its copy, if already sent, may reach the work queue too."""
+    its copy, if already sent, may reach the work queue too.
+
+    A message the broker refuses for a reason of its own (a user_id the replaying user may not
+    send, say: the broker closes the channel) stays in the archive, named in an ERROR, and the
+    others move on: it is held unacked until the end, so that the next get finds the next
+    message, and goes back to its place in the archive when the getting channel closes. Copies
+    are published on a channel of their own, which such a refusal closes alone."""
 
     def __init__(self, queue: str, archive: str, limit: int | None) -> None:
         self._queue = queue
         self._archive = archive
         self._limit = limit
         self._moved = 0
+        self._left = 0  # messages that cannot be moved, held until the end
         self._started = False  # the archive was found: from then on the count is printed
         self._in_hand = False
         self._done = False  # it moved what it set out to move, or found the archive empty
         self._connection: Connection | None = None
+        self._publishing: Channel | None = None
         self._signal: int | None = None
         self._error: Exception | None = None
         self._stopping = gevent.event.Event()
@@ -103,7 +111,12 @@ class Replay:
         status = self._report(self._error)
         if self._started:
             moved = counted(self._moved, "message")
-            print(f"moved {moved} from '{self._archive}' to '{self._queue}'")
+            left = (
+                f"; left {counted(self._left, 'message')} that cannot be moved"
+                if self._left
+                else ""
+            )
+            print(f"moved {moved} from '{self._archive}' to '{self._queue}'{left}")
         return status
 
     def _move_all(self, targets: list[Target]) -> None:
@@ -122,35 +135,59 @@ class Replay:
             except ChannelClosed as exc:
                 raise ReplayError(f"archive queue '{self._archive}': {exc}") from None
             self._started = True
-            channel.enable_confirms()
             self._move(channel, count if self._limit is None else min(count, self._limit))
-            channel.close()  # waits for the broker to have taken every ack
+            channel.close()  # waits for the broker to have taken every ack; puts back those left
         finally:
             self._connection.close()
 
     def _move(self, channel: Channel, count: int) -> None:
         """At most `count` messages, for the archive may be fed while it is replayed."""
-        for _ in range(count):
+        for position in range(1, count + 1):
             if self._stopping.is_set():
                 return
             self._in_hand = True
             delivery = channel.get(self._archive)
             if delivery is None:
                 break
-            self._move_one(channel, delivery)
+            self._move_one(channel, delivery, position)
             self._in_hand = False
         self._done = True
 
-    def _move_one(self, channel: Channel, delivery: Delivery) -> None:
+    def _move_one(self, channel: Channel, delivery: Delivery, position: int) -> None:
         try:
             properties = without_failure(delivery.properties)
             copy = outgoing("", self._queue, delivery.body, properties, mandatory=True)
-            channel.publish(copy).get()
-        except (PublishError, TypeError, ValueError) as exc:
+            self._publishing_channel().publish(copy).get()
+        except ChannelClosed as closed:
+            if not closed.code:
+                raise  # with the connection
+            self._leave(delivery, position, str(closed))
+            return
+        except (TypeError, ValueError) as exc:
+            self._leave(delivery, position, str(exc))
+            return
+        except PublishError as exc:  # unroutable or nacked: the work queue's doing, for all
             channel.reject(delivery.delivery_tag, requeue=True)
             raise ReplayError(f"cannot move {_named(delivery)} to '{self._queue}': {exc}") from None
         channel.ack(delivery.delivery_tag)
         self._moved += 1
+
+    def _leave(self, delivery: Delivery, position: int, reason: str) -> None:
+        self._left += 1
+        log.error(
+            "%s, at position %d in '%s', cannot be moved to '%s': %s; left in the archive",
+            _named(delivery),
+            position,
+            self._archive,
+            self._queue,
+            reason,
+        )
+
+    def _publishing_channel(self) -> Channel:
+        if self._publishing is None or not self._publishing.is_open:
+            self._publishing = self._connection.channel()
+            self._publishing.enable_confirms()
+        return self._publishing
 
     def _on_stop_signal(self, signum: int) -> None:
         name = signal.Signals(signum).name
@@ -168,8 +205,9 @@ class Replay:
     def _report(self, error: Exception | None) -> int:
         """Log what stopped the replay, if anything did; the exit status."""
         if error is None:
-            # Else a signal stopped it: the shell's status for that, 130 for SIGINT.
-            return 0 if self._done else 128 + self._signal
+            if not self._done:  # a signal stopped it: the shell's status for that, 130 for SIGINT
+                return 128 + self._signal
+            return EXIT_FAILURE if self._left else 0
         if not isinstance(error, AMQPError | ReplayError):
             raise error
         lost = self._connection is not None and self._connection.closed.value

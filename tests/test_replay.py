@@ -8,9 +8,11 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from urllib.parse import quote
 
 import pytest
-from conftest import BROKER, broker_url, consumer_config, wait_for
+from conftest import BROKER, Broker, broker_url, consumer_config, wait_for
+from nodes import Node
 from proxy import Proxy
 
 from amqpdispatcher.replay import without_failure
@@ -21,6 +23,14 @@ FAILURE = {
     "x-exception-type": "RuntimeError",
     "x-exception-message": "scripted failure",
     "x-failed-at": "2024-05-01T12:00:00.000000Z",
+    # The broker's, from the delay queues: of no use to a message that starts afresh.
+    "x-death": [{"count": 4, "reason": "expired", "queue": "q.delay.1s", "exchange": ""}],
+    "x-first-death-exchange": "",
+    "x-first-death-queue": "q.delay.1s",
+    "x-first-death-reason": "expired",
+    "x-last-death-exchange": "",
+    "x-last-death-queue": "q.delay.1s",
+    "x-last-death-reason": "expired",
 }
 MANY = 5000  # for a replay to stop halfway, with time to spare
 ORIGIN = {"x-original-exchange": "events", "x-original-routing-key": "job.created"}
@@ -180,6 +190,45 @@ def test_a_copy_the_broker_refuses_leaves_its_message_in_the_archive(broker, dae
         f"(312); stopped after moving 0 messages, the rest stays in '{archived}'"
     )
     assert ids(broker, archived) == [0, 1]
+
+
+def test_a_message_that_cannot_be_moved_stays_and_the_others_move(
+    node, node_broker, daemon_factory
+):
+    """An archived message with the user_id of another user: the broker refuses its copy from
+    the replaying user (406), closing the channel. Before, every run stopped there."""
+    user, queue = node_broker.queue_name("user"), node_broker.queue_name()
+    archived = f"{queue}.archive"
+    node_broker.queues.append(archived)
+    node_broker.channel.queue_declare(queue)
+    node_broker.channel.queue_declare(archived)
+    node.rabbitmqctl("add_user", user, "secret")
+    try:
+        node.rabbitmqctl("set_permissions", user, ".*", ".*", ".*")
+        url = f"amqp://{quote(user)}:secret@127.0.0.1:{node.amqp_port}/"
+        for n in range(2):
+            node_broker.publish(archived, {"id": n}, message_id=f"m{n}")
+        with Broker(Node(url)) as theirs:
+            theirs.publish(archived, {"id": 2}, message_id="m2", user_id=user)
+        wait_for(lambda: node_broker.messages(archived) == 3, what="the third one in its place")
+        for n in range(3, 5):
+            node_broker.publish(archived, {"id": n}, message_id=f"m{n}")
+        daemon = daemon_factory(consumer_config(queue), node=node)
+        first, again = replay(daemon, queue), replay(daemon, queue)
+    finally:
+        node.rabbitmqctl("delete_user", user)
+    assert (first.returncode, again.returncode) == (1, 1)
+    left = "left 1 message that cannot be moved"
+    assert first.stdout == f"moved 4 messages from '{archived}' to '{queue}'; {left}\n"
+    assert again.stdout == f"moved 0 messages from '{archived}' to '{queue}'; {left}\n"
+    (error,) = errors(first.stderr)
+    assert error.endswith(
+        f"ERROR [amqp-dispatcher] message 'm2', at position 3 in '{archived}', cannot be moved "
+        f"to '{queue}': PRECONDITION_FAILED - user_id property set to '{user}' but "
+        "authenticated user was 'guest' (406); left in the archive"
+    )
+    assert ids(node_broker, queue) == [0, 1, 3, 4]
+    assert ids(node_broker, archived) == [2]
 
 
 def test_config_problems_stop_the_replay_before_the_broker(broker, daemon_factory):

@@ -13,3 +13,13 @@ DROPPED_HEADERS = "x-dropped-headers"  # the message's own headers left out, to 
 # What replay removes: the failure, and the count, so that the message starts afresh. The
 # original exchange and routing key stay, for the next archiving to report them.
 FAILURE_HEADERS = (RETRY_COUNT, EXCEPTION_TYPE, EXCEPTION_MESSAGE, FAILED_AT, COPY_REFUSED)
+# The broker's account of the dead-lettering out of the delay queues, which replay removes too.
+DEATH_HEADERS = (
+    "x-death",
+    "x-first-death-exchange",
+    "x-first-death-queue",
+    "x-first-death-reason",
+    "x-last-death-exchange",
+    "x-last-death-queue",
+    "x-last-death-reason",
+)

@@ -6,8 +6,12 @@ from typing import TYPE_CHECKING
 
 import pika
 
+from .pika_internals import decode_floats
+
 if TYPE_CHECKING:
     from .outgoing import Outgoing
+
+decode_floats()
 
 PROPERTY_NAMES = (
     "content_type",

@@ -1,10 +1,13 @@
-"""The only module that reaches into pika's private parts (pika is pinned below 2.0). Each
-reach is guarded: should pika change what it reaches, pika goes on doing as it does."""
+"""The only module that reaches into pika's private parts, or replaces its functions (pika is
+pinned below 2.0). Each reach is guarded: should pika change what it reaches, pika goes on doing
+as it does."""
 
 from __future__ import annotations
 
 import functools
+import struct
 
+import pika.data
 from pika.adapters.gevent_connection import GeventConnection
 from pika.adapters.utils.connection_workflow import (
     AMQPConnector,
@@ -13,6 +16,8 @@ from pika.adapters.utils.connection_workflow import (
 from pika.adapters.utils.io_services_utils import _AsyncPlaintextTransport
 
 RECV_BYTES = 65536
+PIKA_DECODE_VALUE = pika.data.decode_value  # pika's own, kept to defer to
+_FLOATS = {b"f": (">f", 4), b"d": (">d", 8)}  # AMQP's float and double field values
 
 
 def tune_transport(pika_connection: GeventConnection) -> None:
@@ -78,3 +83,21 @@ def _socket_error(error: Exception) -> BaseException:
     """pika raises a ValueError naming the socket, from the socket's own error: that reads
     better in a log line."""
     return error.__context__ if isinstance(error.__context__, OSError) else error
+
+
+def decode_floats() -> None:
+    """Have pika decode AMQP's float and double field values as floats. pika 1.x decodes them
+    with int(), so 3.14159 arrives as 3 and 0.5 as 0, in the headers and in the tables and
+    arrays inside them. pika's decoders look each other up in their module, so replacing
+    `decode_value` there covers every depth. Done only while pika still truncates."""
+    if not isinstance(PIKA_DECODE_VALUE(b"d" + struct.pack(">d", 0.5), 0)[0], int):
+        return
+    pika.data.decode_value = _decode_value
+
+
+def _decode_value(encoded: bytes, offset: int) -> tuple[object, int]:
+    kind = _FLOATS.get(encoded[offset : offset + 1])
+    if kind is None:
+        return PIKA_DECODE_VALUE(encoded, offset)
+    fmt, size = kind
+    return struct.unpack_from(fmt, encoded, offset + 1)[0], offset + 1 + size
