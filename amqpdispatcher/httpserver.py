@@ -105,7 +105,7 @@ class _Handler(WSGIHandler):
         finally:
             self.server.connections.closed(self)
 
-    def handle_one_request(self):
+    def handle_one_request(self) -> tuple[str, bytes] | bool | None:
         self.server.connections.waiting(self)
         with Timeout(self.server.request_timeout, _TimedOut):
             result = super().handle_one_request()
@@ -124,7 +124,7 @@ class _Handler(WSGIHandler):
         self.server.connections.busy(self)
         return True
 
-    def handle_error(self, t, v, tb) -> None:
+    def handle_error(self, t: type, v: BaseException, tb: object) -> None:
         if isinstance(v, _Dropped):  # raised while answering: not the application's error
             raise v
         super().handle_error(t, v, tb)
