@@ -177,7 +177,7 @@ def _endpoint(config: Config, port: int | None, address: str | None) -> Endpoint
     from .http import Endpoint  # only now: without a port, nothing of it is even imported
 
     endpoint = Endpoint(config.consumers)
-    endpoint.start(address or config.http.address, port)
+    endpoint.start(address or config.http.address, port, config.http.request_timeout)
     return endpoint
 
 

@@ -22,6 +22,7 @@ MAX_CONSUMER_COUNT = 10_000
 MAX_RETRIES = 2**31 - 1  # x-retry-count then fits a signed 32-bit header value
 MAX_PORT = 65535
 DEFAULT_HTTP_ADDRESS = "127.0.0.1"
+DEFAULT_HTTP_REQUEST_TIMEOUT = 10.0  # seconds for a request line, headers and answer
 MAX_YAML_VALUES = 100_000  # after alias expansion
 MAX_YAML_DEPTH = 50
 LOG_FORMATS = ("text", "json")
@@ -107,6 +108,7 @@ class HttpSpec:
 
     port: int | None
     address: str
+    request_timeout: float = DEFAULT_HTTP_REQUEST_TIMEOUT
 
 
 @dataclass(frozen=True)
@@ -715,6 +717,7 @@ _RETRY_FIELDS = {
 _HTTP_FIELDS = {
     "port": (_int_between(1, MAX_PORT), None),
     "address": (_text("a non-empty string", non_empty=True), DEFAULT_HTTP_ADDRESS),
+    "request_timeout": (_SECONDS, DEFAULT_HTTP_REQUEST_TIMEOUT),
 }
 
 _TOP_LEVEL_FIELDS = {

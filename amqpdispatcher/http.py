@@ -8,11 +8,11 @@ import json
 import logging
 from collections.abc import Callable, Iterable, Sequence
 
-from gevent.pywsgi import WSGIServer
 from prometheus_client import make_wsgi_app
 
 from .config import ConsumerSpec
 from .errors import DispatcherError
+from .httpserver import MAX_CONNECTIONS, GuardedServer
 from .middleware import Middleware
 from .middleware.metrics import Metrics
 from .middleware.readiness import Readiness
@@ -35,22 +35,29 @@ class Endpoint:
         self.metrics = Metrics(consumers)
         self.readiness = Readiness(self.metrics)
         self._metrics_app = make_wsgi_app(self.metrics.registry)
-        self._server: WSGIServer | None = None
+        self._server: GuardedServer | None = None
 
     @property
     def middleware(self) -> list[Middleware]:
         return [self.metrics]
 
-    def start(self, address: str, port: int) -> None:
+    def start(self, address: str, port: int, request_timeout: float) -> None:
         """Listen on `address`:`port`; HttpError if that cannot be done."""
-        server = WSGIServer((address, port), self._app, log=None, error_log=log)
+        server = GuardedServer((address, port), self._app, request_timeout)
         try:
             server.start()
         except OSError as exc:
             reason = exc.strerror or str(exc)
             raise HttpError(f"cannot serve HTTP on {address} port {port}: {reason}") from None
         self._server = server
-        log.info("serving %s on %s port %d", ", ".join(PATHS), address, port)
+        log.info(
+            "serving %s on %s port %d (at most %d connections, %g s per request)",
+            ", ".join(PATHS),
+            address,
+            port,
+            MAX_CONNECTIONS,
+            request_timeout,
+        )
 
     def stop(self) -> None:
         if self._server is not None:

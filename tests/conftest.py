@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import resource
 import signal
 import subprocess
 import sys
@@ -169,14 +170,15 @@ class Daemon:
     def command(self, *args: str) -> list[str]:
         return [sys.executable, "-m", "amqpdispatcher", "--config", str(self.config_path), *args]
 
-    def start(self, *args: str) -> Daemon:
+    def start(self, *args: str, max_files: int | None = None) -> Daemon:
+        """Start the daemon, with at most `max_files` file descriptors if given."""
         with open(self.log_path, "ab") as log:
             self.process = subprocess.Popen(
                 self.command(*args),
                 stdout=log,
                 stderr=subprocess.STDOUT,
                 env=self.env,
-                preexec_fn=_default_sigint,
+                preexec_fn=lambda: _prepare_child(max_files),
             )
         return self
 
@@ -217,10 +219,14 @@ class Daemon:
             self.process.wait()
 
 
-def _default_sigint() -> None:
+def _prepare_child(max_files: int | None) -> None:
     """SIGINT as a terminal leaves it, for the tests that send it: a shell starts a background
-    job, and so the tests run in one, with SIGINT ignored, which its children would inherit."""
+    job, and so the tests run in one, with SIGINT ignored, which its children would inherit.
+    And the soft limit on file descriptors lowered to `max_files`, if given."""
     signal.signal(signal.SIGINT, signal.SIG_DFL)
+    if max_files is not None:
+        _, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+        resource.setrlimit(resource.RLIMIT_NOFILE, (max_files, hard))
 
 
 @pytest.fixture

@@ -986,6 +986,8 @@ def test_the_http_block():
     assert parse_config(minimal(http={"port": 9102}), "c").http.address == "127.0.0.1"
     port = parsed(environ={"METRICS_PORT": "9103"}, http={"port": "${METRICS_PORT}"})
     assert port.http.port == 9103
+    assert parse_config(minimal(), "c").http.request_timeout == 10
+    assert parse_config(minimal(http={"request_timeout": 0.5}), "c").http.request_timeout == 0.5
 
 
 @pytest.mark.parametrize(
@@ -999,6 +1001,11 @@ def test_the_http_block():
         ({"port": 9102, "address": ""}, "http.address: expected a non-empty string, got ''"),
         ({"address": 127}, "http.address: expected a non-empty string, got 127"),
         ({"prot": 9102}, "http.prot: unknown key (did you mean 'port'?)"),
+        (
+            {"request_timeout": 0},
+            "http.request_timeout: expected seconds > 0 in whole milliseconds, "
+            "at most 4294967.295, got 0",
+        ),
     ],
 )
 def test_http_block_problems(http, problem):

@@ -1,13 +1,20 @@
 """The HTTP endpoint of a daemon run for real: /metrics scraped while messages flow, /readyz
-through a broker outage, and the ways it cannot start."""
+through a broker outage, the ways it cannot start, and clients that are slow, idle or send
+garbage."""
 
 import json
+import re
+import resource
+import select
 import socket
 import subprocess
 import sys
+import time
 import urllib.error
 import urllib.request
+from collections import Counter
 
+import pytest
 from conftest import consumer_config, wait_for
 from nodes import free_port
 from prometheus_client.parser import text_string_to_metric_families
@@ -164,3 +171,154 @@ def test_a_bad_http_block_or_port_is_refused_before_any_start(daemon_factory):
     flag = daemon_factory(consumer_config("jobs")).run("--http-port", "http")
     assert flag.returncode == 2
     assert "--http-port: expected a port from 1 to 65535, got 'http'" in flag.stdout
+
+
+@pytest.fixture
+def many_files():
+    """Room in this process for the sockets of a flood of clients."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (max(soft, min(hard, 4096)), hard))
+    yield
+    resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
+
+
+def half_sent(port: int, n: int) -> socket.socket:
+    """A connection that sends nothing, or (odd `n`) a request line and a header but never the
+    blank line that ends the headers."""
+    sock = socket.create_connection(("127.0.0.1", port))
+    if n % 2:
+        sock.sendall(b"GET /healthz HTTP/1.1\r\nHost: slow\r\n")
+    return sock
+
+
+def read_until_closed(sock: socket.socket, then: bytes = b"", limit: float = 60) -> bytes:
+    """What the server sends until it closes the connection, while sending it `then` one byte
+    at a time (each once the server has been silent for a moment); AssertionError if it has
+    not closed it within `limit` seconds."""
+    received, deadline = b"", time.monotonic() + limit
+    while time.monotonic() < deadline:
+        if select.select([sock], [], [], 0.05)[0]:
+            try:
+                data = sock.recv(65536)
+            except ConnectionResetError:
+                return received
+            if not data:
+                return received
+            received += data
+        elif then:
+            try:
+                sock.send(then[:1])
+            except (BrokenPipeError, ConnectionResetError):
+                return received
+            then = then[1:]
+    raise AssertionError(f"still open after {limit}s, having received {received!r}")
+
+
+def exchange(port: int, request: bytes) -> bytes:
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
+        sock.sendall(request)
+        return read_until_closed(sock)
+
+
+def drops(log: str) -> Counter:
+    """The dropped connections that the daemon's warnings count, by reason."""
+    counts: Counter = Counter()
+    for details in re.findall(
+        r"HTTP endpoint dropped \d+ connections? in the last \d+ s: (.*) \(", log
+    ):
+        for part in details.split(", "):
+            count, reason = part.split(" ", 1)
+            counts[reason] += int(count)
+    return counts
+
+
+def assert_warned_within_bounds(log: str, seconds: float) -> None:
+    """No ERROR, no traceback, and the endpoint's warnings at most one a minute (plus the one
+    that sums up the last minute at the stop)."""
+    assert " ERROR " not in log and "Traceback" not in log, log
+    warnings = [line for line in log.splitlines() if " WARNING [amqp-dispatcher.http] " in line]
+    assert 1 <= len(warnings) <= 2 + seconds / 60, log
+
+
+def test_a_flood_of_half_sent_requests_leaves_healthz_and_the_broker_served(
+    broker, daemon_factory, many_files
+):
+    queue, copies, port = broker.queue_name(), broker.queue_name("copies"), free_port()
+    config = consumer_config(queue)
+    config["queues"].append({"queue": copies, "durable": False})
+    config["http"] = {"port": port, "request_timeout": 3600}  # evicted, not timed out
+    started = time.monotonic()
+    # Far fewer descriptors than the flood: the cap must leave some for the broker connections.
+    daemon = daemon_factory(config).start("--http-port", str(port), max_files=256).wait_ready()
+    slow = []
+    try:
+        slow += (half_sent(port, n) for n in range(1100))
+        for _ in range(5):
+            assert get(port, "/healthz") == (200, json.dumps({"alive": True}))
+        # The first publish opens the publishing connection, after the flood.
+        works = [{"id": n, "do": [["publish", "", copies, f"copy {n}"], "ack"]} for n in range(20)]
+        broker.publish_many(queue, works)
+        wait_for(lambda: broker.messages(copies) == 20, what="20 copies published")
+        assert get(port, "/readyz")[0] == 200
+    finally:
+        for sock in slow:
+            sock.close()
+    assert daemon.stop() == 0
+    assert len(daemon.records("done")) == 20
+    log = daemon.log()
+    assert_warned_within_bounds(log, time.monotonic() - started)
+    dropped = drops(log)
+    assert dropped.keys() == {"evicted"}, log
+    assert dropped["evicted"] >= 1100 - 64
+
+
+def test_a_request_sent_a_byte_at_a_time_or_a_silent_keep_alive_is_closed_at_the_timeout(
+    broker, daemon_factory
+):
+    queue, port = broker.queue_name(), free_port()
+    config = consumer_config(queue)
+    config["http"] = {"port": port, "request_timeout": 0.5}
+    started = time.monotonic()
+    daemon = daemon_factory(config).start().wait_ready()
+    # A byte every 0.05 s: a time limit per read would never run out; the request's does.
+    endless = b"GET /healthz HTTP/1.1\r\nX-Slow: " + b"a" * 100_000
+    with socket.create_connection(("127.0.0.1", port)) as slowloris:
+        assert read_until_closed(slowloris, then=endless) == b""
+    with socket.create_connection(("127.0.0.1", port)) as idle:
+        idle.sendall(b"GET /healthz HTTP/1.1\r\nHost: idle\r\n\r\n")
+        answer = read_until_closed(idle)  # answered, then kept alive until the timeout
+    assert answer.startswith(b"HTTP/1.1 200 OK\r\n")
+    assert answer.endswith(b"\r\n\r\n" + json.dumps({"alive": True}).encode())
+    assert get(port, "/healthz")[0] == 200
+    assert daemon.stop() == 0
+    log = daemon.log()
+    assert_warned_within_bounds(log, time.monotonic() - started)
+    assert drops(log) == {"timed out": 2}
+
+
+MALFORMED = [
+    b"\x00\x01 garbage\r\n\r\n",
+    b"GET /healthz HTTP/1.1\r\nX-Big: " + b"a" * 70_000 + b"\r\n\r\n",
+    b"GET /healthz HTTP/1.1\r\n" + b"X-Many: a\r\n" * 150 + b"\r\n",
+    b"GET /" + b"a" * 9000 + b" HTTP/1.1\r\n\r\n",
+    b"GET /healthz HTTP/9.9\r\n\r\n",
+    b"POST /healthz HTTP/1.1\r\nContent-Length: 5\r\n\r\n",
+    b"GET /healthz HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n",
+]
+
+
+def test_malformed_requests_are_answered_400_and_warned_of_a_few_lines_at_a_time(
+    broker, daemon_factory
+):
+    queue, port = broker.queue_name(), free_port()
+    config = consumer_config(queue)
+    started = time.monotonic()
+    daemon = daemon_factory(config).start("--http-port", str(port)).wait_ready()
+    for n in range(210):
+        answer = exchange(port, MALFORMED[n % len(MALFORMED)])
+        assert answer.startswith((b"HTTP/1.1 400 Bad Request\r\n", b"HTTP/1.1 414 ")), answer
+    assert get(port, "/healthz")[0] == 200
+    assert daemon.stop() == 0
+    log = daemon.log()
+    assert_warned_within_bounds(log, time.monotonic() - started)
+    assert drops(log) == {"malformed": 210}
