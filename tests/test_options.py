@@ -9,10 +9,12 @@ from amqpdispatcher.loader import LoadError, load_consumer_classes
 
 def check(*entries: tuple[str, dict]) -> list[str]:
     """The option problems of consumer entries (class in constructors.py, options)."""
-    consumers = [
-        {"consumer": f"constructors:{name}", "queue": "q", "options": options}
-        for name, options in entries
-    ]
+    return problems(*((f"constructors:{name}", options) for name, options in entries))
+
+
+def problems(*entries: tuple[str, dict]) -> list[str]:
+    """The option problems of consumer entries (module:Class, options)."""
+    consumers = [{"consumer": path, "queue": "q", "options": options} for path, options in entries]
     try:
         load_consumer_classes(parse_config({"consumers": consumers}, "cfg.yaml", {}))
     except LoadError as exc:
@@ -89,12 +91,7 @@ def test_option_problems_come_with_import_problems():
 
 
 def check_typed(**options) -> list[str]:
-    consumers = [{"consumer": "annotated:Typed", "queue": "q", "options": options}]
-    try:
-        load_consumer_classes(parse_config({"consumers": consumers}, "cfg.yaml", {}))
-    except LoadError as exc:
-        return exc.problems
-    return []
+    return problems(("annotated:Typed", options))
 
 
 @pytest.mark.parametrize(

@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 from conftest import wait_for
+from rst import indented
 
 README = Path(__file__).parent.parent / "README.rst"
 
@@ -21,14 +22,7 @@ def literal_block(text: str, introduced_by: str) -> list[str]:
     start = next(i for i, line in enumerate(lines) if introduced_by in line)
     while not lines[start].endswith("::"):
         start += 1
-    body = []
-    for line in lines[start + 2 :]:  # the blank line after the paragraph
-        if line and not line.startswith("    "):
-            break
-        body.append(line[4:])
-    while body and not body[-1]:
-        body.pop()
-    return body
+    return indented(lines[start + 1 :])
 
 
 def test_the_minimal_consumer_greets_the_one_line_publish(node, node_broker, tmp_path):

@@ -15,6 +15,7 @@ from typing import NamedTuple
 
 import pytest
 from conftest import wait_for
+from rst import indented
 
 ROOT = Path(__file__).parent.parent
 TUTORIAL = ROOT / "docs" / "tutorial.rst"
@@ -40,19 +41,8 @@ def blocks(text: str) -> list[Block]:
             continue
         before = next(line for line in reversed(lines[:index]) if line.strip())
         name = FILE_NAME.search(before)
-        found.append(Block(match[1], _indented(lines[index + 1 :]), name and name[1]))
+        found.append(Block(match[1], indented(lines[index + 1 :]), name and name[1]))
     return found
-
-
-def _indented(lines: list[str]) -> list[str]:
-    body = []
-    for line in lines[1:]:  # the blank line after the directive
-        if line and not line.startswith("    "):
-            break
-        body.append(line[4:])
-    while body and not body[-1]:
-        body.pop()
-    return body
 
 
 def commands(block: Block) -> list[tuple[str, list[str]]]:
