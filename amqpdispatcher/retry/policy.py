@@ -111,7 +111,7 @@ class RetryPolicy(FailurePolicy):
             first_line(exception_text(exception), REASON_IN_LOG),
             count + 1,
             self.max_retries,
-            self.backoff[min(count, len(self.backoff) - 1)],
+            self.backoff[self._step(count)],
             exc_info=None if self._traceback_shown else exception,
         )
         if self._traceback_shown:
@@ -122,7 +122,11 @@ class RetryPolicy(FailurePolicy):
         return isinstance(exception, PermanentFailure) or count >= self.max_retries
 
     def _delay_queue(self, count: int) -> str:
-        return self._delay_queues[min(count, len(self._delay_queues) - 1)]
+        return self._delay_queues[self._step(count)]
+
+    def _step(self, count: int) -> int:
+        """The index in `backoff` of the retry after `count` retries: the last value repeats."""
+        return min(count, len(self.backoff) - 1)
 
     def _archive_minimal(
         self,
