@@ -6,7 +6,6 @@ import argparse
 import logging
 import math
 import os
-import re
 import signal
 import sys
 from collections.abc import Callable
@@ -17,10 +16,11 @@ import gevent
 
 from . import logcontext
 from .blocking import MAX_BLOCKING_TIME, watch_event_loop
-from .config import LOG_FORMATS, MAX_PORT, Config, ConfigError, load_config
+from .config import LOG_FORMATS, Config, ConfigError, load_config
 from .daemon import Dispatcher
 from .errors import EXIT_CONFIG, EXIT_FAILURE, DispatcherError, report
 from .excerpt import counted
+from .limits import DECIMAL, MAX_PORT
 from .loader import (
     LoadError,
     StartFailed,
@@ -42,7 +42,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("amqp-dispatcher")
 INTERRUPTED = 130  # the shell's status for a command stopped by SIGINT
-_DECIMAL = re.compile(r"[0-9]+(\.[0-9]*)?|\.[0-9]+")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -324,7 +323,7 @@ def _seconds(maximum: float = math.inf) -> Callable[[str], float]:
     expected = f"from 0 to {maximum:g}" if math.isfinite(maximum) else ">= 0"
 
     def parse(value: str) -> float:
-        if not _DECIMAL.fullmatch(value) or float(value) > maximum:
+        if not DECIMAL.fullmatch(value) or float(value) > maximum:
             raise argparse.ArgumentTypeError(f"expected seconds {expected}, got {value!r}")
         return float(value)
 

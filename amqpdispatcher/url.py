@@ -10,12 +10,12 @@ from urllib.parse import parse_qsl, unquote
 
 from .errors import ConfigurationError
 from .excerpt import excerpt
+from .limits import MAX_PORT
 
 DEFAULT_URL = "amqp://guest:guest@localhost:5672/"
 DEFAULT_PORTS = {"amqp": 5672, "amqps": 5671}
 TLS_KEYS = ("cacertfile", "certfile", "keyfile", "verify", "server_name_indication")
 QUERY_KEYS = ("heartbeat", "connection_timeout", *TLS_KEYS)
-MAX_PORT = 65535
 MAX_HEARTBEAT = 65535  # seconds; AMQP carries it in 16 bits
 MAX_CONNECTION_TIMEOUT = 3_600_000  # milliseconds: one hour
 _SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*")

@@ -1,18 +1,18 @@
-"""The queues a consumer's retry block needs: a delay queue for each distinct delay, whose
-messages expire back into the work queue, and the archive. Entries sharing a work queue share
-its delay queues: each name is declared once."""
+"""The names and arguments of the queues a retry block needs: a delay queue for each distinct
+delay, whose messages expire back into the work queue, and the archive. The config derives its
+declarations from them (amqpdispatcher.config.retry_queues), the retry policy its targets."""
 
-from __future__ import annotations
+from ..substitution import suffixed
 
-from collections.abc import Iterator, Sequence
-
-from ..config import MAX_NAME_BYTES, ConsumerSpec, QueueSpec, RetrySpec, milliseconds
-from ..substitution import shown, suffixed
-
-DELAY, ARCHIVE = "delay", "archive"
 # A quorum queue dead-letters at most once unless told otherwise; at least once needs
 # reject-publish overflow.
 _AT_LEAST_ONCE = {"x-dead-letter-strategy": "at-least-once", "x-overflow": "reject-publish"}
+_QUORUM = {"x-queue-type": "quorum"}
+
+
+def milliseconds(seconds: float) -> int:
+    """Seconds as RabbitMQ takes them: whole milliseconds."""
+    return round(seconds * 1000)
 
 
 def delay_queue_name(queue: str, seconds: float) -> str:
@@ -27,94 +27,23 @@ def _seconds_text(ms: int) -> str:
     return f"{whole}.{fraction:03d}".rstrip("0").rstrip(".")
 
 
-def retry_queues(
-    queues: Sequence[QueueSpec], consumers: Sequence[ConsumerSpec], problems: list[str]
-) -> tuple[QueueSpec, ...]:
-    """The delay and archive queues of every retry block, each name once. A name that is too
-    long, that `queues` declares, that a consumer consumes, or that two blocks derive with
-    different settings is a problem, at the YAML path of the value it comes from."""
-    declared = {queue.name: queue for queue in queues if queue.name is not None}
-    consumed = {}
-    for consumer in consumers:
-        consumed.setdefault(consumer.queue, consumer.path)
-    derived: dict[str, QueueSpec] = {}
-    for consumer in consumers:
-        if consumer.retry is None:
-            continue
-        for where, kind, queue in _queues_of(consumer, declared.get(consumer.queue)):
-            problem = _problem(kind, queue, declared, consumed, derived)
-            if problem:
-                problems.append(f"{where}: {problem}")
-            else:
-                derived.setdefault(queue.name, queue)
-    return tuple(derived.values())
+def default_archive_queue(queue: str) -> str:
+    return suffixed(queue, ".archive")
 
 
-def _queues_of(
-    consumer: ConsumerSpec, work: QueueSpec | None
-) -> Iterator[tuple[str, str, QueueSpec]]:
-    """(YAML path, kind, spec) of each queue `consumer`'s retry block needs. Durable like the
-    work queue (which is durable when `queues` does not list it), quorum when it is quorum."""
-    retry = consumer.retry
-    quorum = work is not None and work.arguments.get("x-queue-type") == "quorum"
-    durable = quorum or work is None or work.durable
-    queue_type = {"x-queue-type": "quorum"} if quorum else {}
-    seen = set()
-    # Retry n waits backoff[min(n, len - 1)], n from 0 to max_retries - 1: the rest is unused.
-    for index, seconds in enumerate(retry.backoff[: retry.max_retries]):
-        name = delay_queue_name(consumer.queue, seconds)
-        if name in seen:
-            continue
-        seen.add(name)
-        arguments = {
-            **queue_type,
-            "x-message-ttl": milliseconds(seconds),
-            "x-dead-letter-exchange": "",
-            "x-dead-letter-routing-key": consumer.queue,
-            **(_AT_LEAST_ONCE if quorum else {}),
-        }
-        yield f"{retry.path}.backoff[{index}]", DELAY, _spec(name, durable, arguments, retry)
-    arguments = dict(queue_type)
-    if retry.archive_ttl is not None:
-        arguments["x-message-ttl"] = milliseconds(retry.archive_ttl)
-    yield retry.path, ARCHIVE, _spec(retry.archive_queue, durable, arguments, retry)
+def delay_arguments(queue: str, seconds: float, quorum: bool) -> dict:
+    """A delay queue's: its messages expire after `seconds` back into `queue`."""
+    return {
+        **(_QUORUM if quorum else {}),
+        "x-message-ttl": milliseconds(seconds),
+        "x-dead-letter-exchange": "",
+        "x-dead-letter-routing-key": queue,
+        **(_AT_LEAST_ONCE if quorum else {}),
+    }
 
 
-def _spec(name: str, durable: bool, arguments: dict, retry: RetrySpec) -> QueueSpec:
-    return QueueSpec(
-        name=name,
-        durable=durable,
-        auto_delete=False,
-        exclusive=False,
-        passive=False,
-        arguments=arguments,
-        bindings=(),
-        path=retry.path,
-    )
-
-
-def _problem(
-    kind: str,
-    queue: QueueSpec,
-    declared: dict[str, QueueSpec],
-    consumed: dict[str, str],
-    derived: dict[str, QueueSpec],
-) -> str | None:
-    name, quoted = queue.name, shown(queue.name)
-    size = len(name.encode())
-    if size > MAX_NAME_BYTES:
-        return (
-            f"the {kind} queue's name {quoted} is too long: {size} bytes in UTF-8, "
-            f"at most {MAX_NAME_BYTES} allowed"
-        )
-    if name in declared:
-        return (
-            f"the {kind} queue {quoted} is also declared under queues, at {declared[name].path}; "
-            "the daemon declares it itself"
-        )
-    if name in consumed:
-        return f"the {kind} queue {quoted} is the queue that {consumed[name]} consumes"
-    other = derived.get(name)
-    if other is not None and (other.durable, other.arguments) != (queue.durable, queue.arguments):
-        return f"the {kind} queue {quoted} is also derived by {other.path}, with other settings"
-    return None
+def archive_arguments(ttl: float | None, quorum: bool) -> dict:
+    arguments = dict(_QUORUM if quorum else {})
+    if ttl is not None:
+        arguments["x-message-ttl"] = milliseconds(ttl)
+    return arguments

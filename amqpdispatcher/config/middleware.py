@@ -1,0 +1,5 @@
+"""`middleware`: the middleware classes, in the order their hooks are called."""
+
+from .checks import IMPORT_PATH, scalars
+
+middleware = scalars(IMPORT_PATH)
