@@ -14,7 +14,10 @@ EXIT_CONFIG = 78  # EX_CONFIG of sysexits.h
 
 
 class DispatcherError(Exception):
-    """Stops the daemon with its text, one line per problem, for the operator; not a bug."""
+    """The daemon's own errors, as against a bug: the text, one line per problem, is for the
+    operator. Where one reaches the command line it stops the daemon with its exit status; the
+    transient ones (a lost connection, a publish the broker did not confirm: AMQPError and its
+    subclasses) are also retried by the daemon, or raised into consumer code that published."""
 
     exit_status = EXIT_FAILURE
     names_yaml_paths = False  # the text names YAML paths, so the config file's path goes first
