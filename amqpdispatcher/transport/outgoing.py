@@ -14,9 +14,10 @@ import pika
 import pika.data
 
 from ..excerpt import excerpt
+from ..fieldtable import TableWalk
+from ..limits import MAX_SHORTSTR
 from .delivery import PROPERTY_NAMES
 
-MAX_SHORTSTR = 255  # bytes, AMQP's limit for names and most properties
 MAX_EXPIRATION = 315_360_000_000  # ten years in milliseconds, RabbitMQ's limit
 
 _PROPERTY_SET = frozenset(PROPERTY_NAMES)
@@ -117,33 +118,33 @@ def _properties_size(properties: pika.BasicProperties) -> int:
     try:
         return sum(map(len, properties.encode()))
     except Exception as exc:
-        _check_table("headers", properties.headers)
+        _HEADERS.table(properties.headers, "headers")
         raise ValueError(f"headers: cannot be encoded: {type(exc).__name__}") from None
 
 
-def _check_table(where: str, table: Mapping) -> None:
-    """Find what in a table AMQP cannot carry, to name it."""
-    for key, value in table.items():
-        _check_shortstr(f"{where}: key", key)
-        _check_field(f"{where}[{excerpt(key)}]", value)
+def _check_key(where: str, key: object) -> bool:
+    _check_shortstr(f"{where}: key", key)
+    return True
 
 
-def _check_field(where: str, value) -> None:
-    if isinstance(value, dict):
-        _check_table(where, value)
-    elif isinstance(value, list):
-        for index, item in enumerate(value):
-            _check_field(f"{where}[{index}]", item)
-    elif not isinstance(value, _FIELD_TYPES):
+def _check_value(where: str, value: object) -> None:
+    if not isinstance(value, _FIELD_TYPES):
         raise TypeError(
             f"{where}: AMQP headers cannot carry {type(value).__name__} values, only str, bytes, "
             "bool, int, Decimal, datetime, None, and lists and dicts of them"
         )
-    else:
-        try:
-            pika.data.encode_value([], value)
-        except Exception:
-            raise ValueError(f"{where}: out of AMQP's range: {excerpt(value)}") from None
+    try:
+        pika.data.encode_value([], value)
+    except Exception:
+        raise ValueError(f"{where}: out of AMQP's range: {excerpt(value)}") from None
+
+
+def _value_place(where: str, key: object) -> str:
+    return f"{where}[{excerpt(key)}]"
+
+
+# Finds what in the headers AMQP cannot carry, to name it.
+_HEADERS = TableWalk(_check_key, _check_value, _value_place)
 
 
 def sendable(value: object) -> object:
