@@ -1,8 +1,8 @@
 """amqp-dispatcher: a daemon that runs Python consumer classes against RabbitMQ."""
 
-from .middleware import AnswerLater, FailurePolicy, Middleware, RequeueAndReplace
+from .failure import AnswerLater, FailurePolicy, PermanentFailure, RequeueAndReplace, RetryPolicy
+from .middleware import Middleware
 from .proxy import AlreadyAnswered
-from .retry.policy import PermanentFailure, RetryPolicy
 from .transport import PublishError, PublishRefused
 
 __all__ = [

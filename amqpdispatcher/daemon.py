@@ -18,11 +18,11 @@ from . import backoff, notify, topology
 from .config import Config
 from .errors import BrokerRefusal, DispatcherError, report
 from .excerpt import counted
+from .failure import FailurePolicy, RequeueAndReplace, policy_for
 from .interruption import Interrupted
-from .middleware import FailurePolicy, Hooks, Middleware, RequeueAndReplace
+from .middleware import Hooks, Middleware
 from .pool import ConsumerPool
 from .publisher import Publisher
-from .retry.policy import RetryPolicy
 from .transport import AMQPError, Connection, ConnectionFailed, connect, connection_name
 from .url import Target, shuffled
 
@@ -53,18 +53,23 @@ class Dispatcher:
         self._connection: Connection | None = None  # the latest
         self._hooks = Hooks(middleware)
         self._publisher = Publisher(targets, self._name, self._hooks)
-        failure_policy = failure_policy or RequeueAndReplace()
-        queues = {queue.name: queue for queue in config.queues}
-        self._pools = [
+        self._pools = self._consumer_pools(consumer_classes, failure_policy or RequeueAndReplace())
+
+    def _consumer_pools(
+        self, consumer_classes: dict[str, type], failure_policy: FailurePolicy
+    ) -> list[ConsumerPool]:
+        """A pool for each consumers entry, with `failure_policy` unless it has a retry block."""
+        queues = {queue.name: queue for queue in self._config.queues}
+        return [
             ConsumerPool(
                 spec,
                 consumer_classes[spec.consumer],
                 queues.get(spec.queue),
                 self._publisher,
-                RetryPolicy.for_consumer(spec, self._hooks) if spec.retry else failure_policy,
+                policy_for(spec, failure_policy, self._hooks),
                 self._hooks,
             )
-            for spec in config.consumers
+            for spec in self._config.consumers
         ]
 
     def run(self) -> int:

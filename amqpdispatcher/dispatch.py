@@ -15,10 +15,11 @@ from . import rules
 from .acks import Acks
 from .config import ConsumerSpec
 from .excerpt import counted
+from .failure import FailurePolicy, settle_failure
 from .instances import Instances
 from .interruption import Interrupted
 from .message import Message
-from .middleware import FailurePolicy, Hooks
+from .middleware import Hooks
 from .proxy import AMQPProxy
 from .publisher import Publisher
 from .transport import Delivery
@@ -174,7 +175,7 @@ class Dispatch:
     ) -> object:
         policy = self._failure_policy
         policy.log_failure(self._spec, message, exc)
-        replace = rules.settle_failure(policy, proxy, message, exc, pause=self._pause)
+        replace = settle_failure(policy, proxy, message, exc, pause=self._pause)
         if self._hooked:
             self._hooks("after_consume", self._spec, instance, message, _answer(proxy), exc)
         return self._instances.replace(instance, exc) if replace else instance

@@ -15,7 +15,7 @@ from .errors import DispatcherError
 from .httpserver import MAX_CONNECTIONS, GuardedServer
 from .middleware import Middleware
 from .middleware.metrics import Metrics
-from .middleware.readiness import Readiness
+from .readiness import Readiness
 
 log = logging.getLogger("amqp-dispatcher.http")
 PATHS = ("/metrics", "/healthz", "/readyz")

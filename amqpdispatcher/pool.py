@@ -6,8 +6,9 @@ import gevent
 
 from .config import ConsumerSpec, QueueSpec
 from .dispatch import Dispatch
+from .failure import FailurePolicy
 from .instances import Instances
-from .middleware import FailurePolicy, Hooks
+from .middleware import Hooks
 from .publisher import Publisher
 from .subscription import Subscription
 from .transport import Connection

@@ -5,7 +5,8 @@ import gevent.event
 from conftest import BROKER, wait_for
 
 from amqpdispatcher.config import ConsumerSpec
-from amqpdispatcher.middleware import Hooks, RequeueAndReplace
+from amqpdispatcher.failure import RequeueAndReplace
+from amqpdispatcher.middleware import Hooks
 from amqpdispatcher.pool import ConsumerPool
 from amqpdispatcher.publisher import Publisher
 from amqpdispatcher.transport import connect

@@ -1,14 +1,5 @@
-"""Extension points: middleware observes the daemon's life and each consume call; the failure
-policy decides what becomes of a message whose consume raised."""
+"""Extension points: middleware observes the daemon's life and each consume call."""
 
-from .failure import AnswerLater, FailurePolicy, RequeueAndReplace
 from .middleware import CONSUMER_TIMEOUT, Hooks, Middleware
 
-__all__ = [
-    "CONSUMER_TIMEOUT",
-    "AnswerLater",
-    "FailurePolicy",
-    "Hooks",
-    "Middleware",
-    "RequeueAndReplace",
-]
+__all__ = ["CONSUMER_TIMEOUT", "Hooks", "Middleware"]

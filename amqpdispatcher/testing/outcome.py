@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from .. import rules
+from ..failure import FailurePolicy, RequeueAndReplace, settle_failure
 from ..message import Message
-from ..middleware import FailurePolicy, RequeueAndReplace
 from .fake_amqp import FakeAMQP, Published
 
 
@@ -50,7 +50,7 @@ def run_consumer(
     exception = rules.consume(instance, amqp, message)
     replaced = False
     if exception is not None:
-        replaced = rules.settle_failure(policy or RequeueAndReplace(), amqp, message, exception)
+        replaced = settle_failure(policy or RequeueAndReplace(), amqp, message, exception)
         if replaced:
             instance.shutdown(exception)
     return Outcome(amqp.answer, amqp.requeue, exception, replaced, amqp.published)

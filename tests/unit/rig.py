@@ -13,9 +13,10 @@ from greenlet import greenlet
 from amqpdispatcher.acks import Acks
 from amqpdispatcher.config import ConsumerSpec
 from amqpdispatcher.dispatch import Dispatch
+from amqpdispatcher.failure import FailurePolicy, RequeueAndReplace
 from amqpdispatcher.instances import Instances
 from amqpdispatcher.message import Message
-from amqpdispatcher.middleware import FailurePolicy, Hooks, Middleware, RequeueAndReplace
+from amqpdispatcher.middleware import Hooks, Middleware
 from amqpdispatcher.proxy import AMQPProxy
 from amqpdispatcher.testing.fake_amqp import RecordingPublisher
 

@@ -9,8 +9,7 @@ import pytest
 from gevent.event import Event
 from greenlet import GreenletExit
 
-from amqpdispatcher import rules
-from amqpdispatcher.middleware import AnswerLater, FailurePolicy
+from amqpdispatcher.failure import AnswerLater, FailurePolicy
 
 from .rig import settle
 
@@ -360,7 +359,7 @@ def test_a_policy_that_answers_later_is_asked_again_after_a_pause_the_message_un
 ):
     caplog.set_level(logging.INFO, "amqp-dispatcher.pool")
     pauses = []
-    monkeypatch.setattr(rules, "FIRST_PAUSE", 0.001)
+    monkeypatch.setattr("amqpdispatcher.failure.settle.FIRST_PAUSE", 0.001)
     policy = LaterTwice()
     pool = rig(consume=failing, policy=policy)
     original = pool.dispatch._pause

@@ -10,7 +10,7 @@ from amqpdispatcher import PermanentFailure, RetryPolicy, blocking
 from amqpdispatcher.config import parse_config
 from amqpdispatcher.middleware import Hooks
 from amqpdispatcher.middleware.metrics import Metrics
-from amqpdispatcher.middleware.readiness import Readiness
+from amqpdispatcher.readiness import Readiness
 from amqpdispatcher.testing import make_message, run_consumer
 from amqpdispatcher.url import parse_url
 

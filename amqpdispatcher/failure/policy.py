@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from ..config import ConsumerSpec
     from ..message import Message
-    from ..proxy import AMQPProxy
+    from .answerable import Answerable
 
 log = logging.getLogger("amqp-dispatcher.pool")
 
@@ -27,7 +27,7 @@ class FailurePolicy:
     queue) before it answers. Should it raise, or leave the message unanswered, the message is
     rejected with requeue: never lost; should it raise AnswerLater, it is asked again later."""
 
-    def answer(self, amqp: AMQPProxy, message: Message, exception: BaseException) -> None:
+    def answer(self, amqp: Answerable, message: Message, exception: BaseException) -> None:
         """Answer the message, which consume left unanswered."""
         raise NotImplementedError
 
@@ -52,7 +52,7 @@ class RequeueAndReplace(FailurePolicy):
     """The default: the message goes back to its queue, and a new instance replaces the one
     that raised, which may be in a bad state."""
 
-    def answer(self, amqp: AMQPProxy, message: Message, exception: BaseException) -> None:
+    def answer(self, amqp: Answerable, message: Message, exception: BaseException) -> None:
         amqp.reject(requeue=True)
 
     def replaces_instance(self, exception: BaseException) -> bool:

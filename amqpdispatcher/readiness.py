@@ -3,7 +3,7 @@ consuming, and publishing not blocked by the broker."""
 
 from __future__ import annotations
 
-from .metrics import Metrics
+from .middleware.metrics import Metrics
 
 
 class Readiness:

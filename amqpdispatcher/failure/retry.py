@@ -10,15 +10,16 @@ from typing import TYPE_CHECKING
 
 from ..config import ConsumerSpec, default_archive_queue
 from ..excerpt import clip, clip_utf8, first_line
-from ..middleware import AnswerLater, FailurePolicy, Hooks
+from ..middleware import Hooks
+from ..retry.copies import Copy, copy_of, exception_text, failure_headers, minimal_copy
+from ..retry.headers import COPY_REFUSED, RETRY_COUNT
+from ..retry.queues import delay_queue_name
 from ..transport import PublishError, PublishRefused
-from .copies import Copy, copy_of, exception_text, failure_headers, minimal_copy
-from .headers import COPY_REFUSED, RETRY_COUNT
-from .queues import delay_queue_name
+from .policy import AnswerLater, FailurePolicy
 
 if TYPE_CHECKING:
     from ..message import Message
-    from ..proxy import AMQPProxy
+    from .answerable import Answerable
 
 log = logging.getLogger("amqp-dispatcher.pool")
 
@@ -53,7 +54,12 @@ class RetryPolicy(FailurePolicy):
         max_retries: int,
         backoff: Sequence[float],
         archive_queue: str | None = None,
+        *,
+        consumer: ConsumerSpec | None = None,
+        hooks: Hooks | None = None,
     ) -> None:
+        """`hooks` are told of each copy retried or archived (after_retry, after_archive), for
+        `consumer`."""
         if not backoff:
             raise ValueError("RetryPolicy: backoff needs at least one delay")
         self.queue = queue
@@ -61,8 +67,8 @@ class RetryPolicy(FailurePolicy):
         self.backoff = tuple(backoff)
         self.archive_queue = archive_queue or default_archive_queue(queue)
         self._delay_queues = tuple(delay_queue_name(queue, seconds) for seconds in self.backoff)
-        self._consumer: ConsumerSpec | None = None
-        self._hooks = Hooks()
+        self._consumer = consumer
+        self._hooks = hooks or Hooks()
         self._traceback_shown = False
 
     @classmethod
@@ -72,12 +78,16 @@ class RetryPolicy(FailurePolicy):
         retry = consumer.retry
         if retry is None:
             raise ValueError(f"{consumer.path}: has no retry block")
-        policy = cls(consumer.queue, retry.max_retries, retry.backoff, retry.archive_queue)
-        if hooks:
-            policy._consumer, policy._hooks = consumer, hooks
-        return policy
+        return cls(
+            consumer.queue,
+            retry.max_retries,
+            retry.backoff,
+            retry.archive_queue,
+            consumer=consumer,
+            hooks=hooks,
+        )
 
-    def answer(self, amqp: AMQPProxy, message: Message, exception: BaseException) -> None:
+    def answer(self, amqp: Answerable, message: Message, exception: BaseException) -> None:
         count = retry_count(message.headers)
         archiving = self._archives(exception, count)
         if archiving:
@@ -130,7 +140,7 @@ class RetryPolicy(FailurePolicy):
 
     def _archive_minimal(
         self,
-        amqp: AMQPProxy,
+        amqp: Answerable,
         message: Message,
         exception: BaseException,
         count: int,
@@ -162,7 +172,7 @@ class RetryPolicy(FailurePolicy):
         self._acked(amqp, message, exception, None)
 
     def _acked(
-        self, amqp: AMQPProxy, message: Message, exception: BaseException, retry: int | None
+        self, amqp: Answerable, message: Message, exception: BaseException, retry: int | None
     ) -> None:
         """Ack `message`, whose copy the broker confirmed (a retry, or the archive's when
         `retry` is None), and tell the hooks."""
@@ -190,7 +200,7 @@ def retry_count(headers: dict) -> int:
     return count
 
 
-def _publish(amqp: AMQPProxy, copy: Copy) -> None:
+def _publish(amqp: Answerable, copy: Copy) -> None:
     """Raises what REFUSALS names for a copy the broker refuses, AnswerLater for one it cannot
     take now."""
     try:
