@@ -8,12 +8,12 @@ import logging
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from ..config import ConsumerSpec, default_archive_queue
+from ..config import ConsumerSpec
 from ..excerpt import clip, clip_utf8, first_line
 from ..middleware import Hooks
 from ..retry.copies import Copy, copy_of, exception_text, failure_headers, minimal_copy
 from ..retry.headers import COPY_REFUSED, RETRY_COUNT
-from ..retry.queues import delay_queue_name
+from ..retry.queues import default_archive_queue, delay_queue_name
 from ..transport import PublishError, PublishRefused
 from .policy import AnswerLater, FailurePolicy
 

@@ -7,28 +7,12 @@ from typing import TYPE_CHECKING
 import pika
 
 from .pika_internals import decode_floats
+from .properties import PROPERTY_NAMES
 
 if TYPE_CHECKING:
     from .outgoing import Outgoing
 
 decode_floats()
-
-PROPERTY_NAMES = (
-    "content_type",
-    "content_encoding",
-    "headers",
-    "delivery_mode",
-    "priority",
-    "correlation_id",
-    "reply_to",
-    "expiration",
-    "message_id",
-    "timestamp",
-    "type",
-    "user_id",
-    "app_id",
-    "cluster_id",
-)
 
 
 class Delivery:

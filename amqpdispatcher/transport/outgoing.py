@@ -16,7 +16,7 @@ import pika.data
 from ..excerpt import excerpt
 from ..fieldtable import TableWalk
 from ..limits import MAX_SHORTSTR
-from .delivery import PROPERTY_NAMES
+from .properties import PROPERTY_NAMES
 
 MAX_EXPIRATION = 315_360_000_000  # ten years in milliseconds, RabbitMQ's limit
 
