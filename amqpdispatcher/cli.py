@@ -230,6 +230,16 @@ def _parser() -> argparse.ArgumentParser:
     )
     parser.set_defaults(start=_start)
     _add_config(parser)
+    _add_run_options(parser)
+    _add_observability_options(parser)
+    parser.add_argument(
+        "--version", action="version", version=f"%(prog)s {version('amqp-dispatcher')}"
+    )
+    return parser
+
+
+def _add_run_options(parser: argparse.ArgumentParser) -> None:
+    """--validate, and the limits of a run's waits."""
     parser.add_argument(
         "--validate",
         action="store_true",
@@ -250,6 +260,10 @@ def _parser() -> argparse.ArgumentParser:
         help="warn when a consumer blocks the event loop this long, 0 for never "
         "(default: %(default)g)",
     )
+
+
+def _add_observability_options(parser: argparse.ArgumentParser) -> None:
+    """The log's format and the HTTP endpoint."""
     parser.add_argument(
         "--log-format",
         choices=LOG_FORMATS,
@@ -269,10 +283,6 @@ def _parser() -> argparse.ArgumentParser:
         help="the address the HTTP endpoint listens on (default: the config's http.address, "
         "127.0.0.1 without it)",
     )
-    parser.add_argument(
-        "--version", action="version", version=f"%(prog)s {version('amqp-dispatcher')}"
-    )
-    return parser
 
 
 def _replay_parser() -> argparse.ArgumentParser:

@@ -152,61 +152,82 @@ class _Collector(Collector):
         self._metrics = metrics
 
     def collect(self) -> Iterator[Metric]:
-        metrics, pools = self._metrics, self._metrics.pools
-        yield _per_pool(CounterMetricFamily, "deliveries", "Messages handed to consume", pools)
-        answers = CounterMetricFamily(
-            _name("answers"), "Messages answered, by answer", labels=(*_LABELS, "answer")
-        )
-        for pool in pools:
-            for answer, count in pool.answers.items():
-                answers.add_metric([*pool.labels, answer], count)
-        yield answers
-        yield _per_pool(CounterMetricFamily, "consume_errors", "consume calls that raised", pools)
-        yield _per_pool(
-            CounterMetricFamily,
-            "retries",
-            "Failed messages sent to a delay queue for a retry",
-            pools,
-        )
-        yield _per_pool(
-            CounterMetricFamily, "archived", "Failed messages sent to the archive queue", pools
-        )
-        yield _per_pool(
-            CounterMetricFamily,
-            "consumer_timeouts",
-            "Channels the broker closed because a consume ran past its consumer_timeout",
-            pools,
-        )
+        pools = self._metrics.pools
+        yield from _pool_counters(pools)
         yield _durations(pools)
-        yield _per_pool(GaugeMetricFamily, "in_flight", "consume calls running", pools)
-        yield _per_pool(GaugeMetricFamily, "instances", "Consumer instances alive", pools)
-        yield _per_pool(
-            GaugeMetricFamily, "consuming", "1 while subscribed to the queue, else 0", pools
-        )
-        yield GaugeMetricFamily(
-            _name("connected"), "1 while connected to the broker, else 0", metrics.connected
-        )
-        yield GaugeMetricFamily(
-            _name("publishing_blocked"),
-            "1 while the broker blocks publishing (a memory or disk alarm), else 0",
-            metrics.publishing_blocked,
-        )
-        yield CounterMetricFamily(
-            _name("reconnects"),
-            "Connections opened again after the first one",
-            max(metrics.connections - 1, 0),
-        )
-        publishes = CounterMetricFamily(
-            _name("publishes"), "Messages published by consumers, by outcome", labels=["result"]
-        )
-        publishes.add_metric(["confirmed"], metrics.published[True])
-        publishes.add_metric(["failed"], metrics.published[False])
-        yield publishes
-        yield CounterMetricFamily(
-            _name("event_loop_blocked_seconds"),
-            "How long the event loop was seen blocked by code that did not yield",
-            blocked_seconds(),
-        )
+        yield from _pool_gauges(pools)
+        yield from _daemon_metrics(self._metrics)
+
+
+def _pool_counters(pools: Sequence[_Pool]) -> Iterator[Metric]:
+    yield _per_pool(CounterMetricFamily, "deliveries", "Messages handed to consume", pools)
+    yield _answers(pools)
+    yield _per_pool(CounterMetricFamily, "consume_errors", "consume calls that raised", pools)
+    yield _per_pool(
+        CounterMetricFamily,
+        "retries",
+        "Failed messages sent to a delay queue for a retry",
+        pools,
+    )
+    yield _per_pool(
+        CounterMetricFamily, "archived", "Failed messages sent to the archive queue", pools
+    )
+    yield _per_pool(
+        CounterMetricFamily,
+        "consumer_timeouts",
+        "Channels the broker closed because a consume ran past its consumer_timeout",
+        pools,
+    )
+
+
+def _answers(pools: Sequence[_Pool]) -> CounterMetricFamily:
+    family = CounterMetricFamily(
+        _name("answers"), "Messages answered, by answer", labels=(*_LABELS, "answer")
+    )
+    for pool in pools:
+        for answer, count in pool.answers.items():
+            family.add_metric([*pool.labels, answer], count)
+    return family
+
+
+def _pool_gauges(pools: Sequence[_Pool]) -> Iterator[Metric]:
+    yield _per_pool(GaugeMetricFamily, "in_flight", "consume calls running", pools)
+    yield _per_pool(GaugeMetricFamily, "instances", "Consumer instances alive", pools)
+    yield _per_pool(
+        GaugeMetricFamily, "consuming", "1 while subscribed to the queue, else 0", pools
+    )
+
+
+def _daemon_metrics(metrics: Metrics) -> Iterator[Metric]:
+    """The connection's, the publishing's and the event loop's."""
+    yield GaugeMetricFamily(
+        _name("connected"), "1 while connected to the broker, else 0", metrics.connected
+    )
+    yield GaugeMetricFamily(
+        _name("publishing_blocked"),
+        "1 while the broker blocks publishing (a memory or disk alarm), else 0",
+        metrics.publishing_blocked,
+    )
+    yield CounterMetricFamily(
+        _name("reconnects"),
+        "Connections opened again after the first one",
+        max(metrics.connections - 1, 0),
+    )
+    yield _publishes(metrics)
+    yield CounterMetricFamily(
+        _name("event_loop_blocked_seconds"),
+        "How long the event loop was seen blocked by code that did not yield",
+        blocked_seconds(),
+    )
+
+
+def _publishes(metrics: Metrics) -> CounterMetricFamily:
+    family = CounterMetricFamily(
+        _name("publishes"), "Messages published by consumers, by outcome", labels=["result"]
+    )
+    family.add_metric(["confirmed"], metrics.published[True])
+    family.add_metric(["failed"], metrics.published[False])
+    return family
 
 
 def _per_pool(kind: type, name: str, help: str, pools: Sequence[_Pool]) -> Metric:
