@@ -73,8 +73,8 @@ class RetryPolicy(FailurePolicy):
 
     @classmethod
     def for_consumer(cls, consumer: ConsumerSpec, hooks: Hooks | None = None) -> RetryPolicy:
-        """The policy of a consumers entry of the config, from its `retry` block; it tells
-        `hooks` of each copy retried or archived (after_retry, after_archive)."""
+        """The policy of a consumers entry of the config, from its `retry` block, telling
+        `hooks` of its copies."""
         retry = consumer.retry
         if retry is None:
             raise ValueError(f"{consumer.path}: has no retry block")

@@ -171,7 +171,7 @@ def test_an_exception_that_cannot_be_shown_is_still_archived():
 
 
 def test_a_copy_that_cannot_be_published_now_leaves_the_message_unanswered_for_later(caplog):
-    """The daemon then keeps it unacked, pauses the instance and tries again (rules.py):
+    """The daemon then keeps it unacked, pauses the instance and tries again (failure/settle.py):
     never back to its queue at full speed."""
     amqp = FakeAMQP()
     amqp.publish_error = PublishError("cannot publish: no broker reachable")
