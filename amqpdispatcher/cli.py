@@ -10,7 +10,7 @@ import signal
 import sys
 from collections.abc import Callable
 from importlib.metadata import version
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 import gevent
 
@@ -35,10 +35,11 @@ from .logs import LoggingSetupError, setup_logging, use_format
 from .references import warnings as exchange_warnings
 from .replay import replay
 from .substitution import named
-from .url import DEFAULT_URL, mask, parse_url
+from .url import DEFAULT_URL, Target, mask, parse_url
 
 if TYPE_CHECKING:
     from .http import Endpoint
+    from .middleware import Middleware
 
 log = logging.getLogger("amqp-dispatcher")
 INTERRUPTED = 130  # the shell's status for a command stopped by SIGINT
@@ -143,29 +144,47 @@ def _run(
     http_address: str | None,
 ) -> int:
     try:
-        config = load_config(path)
-        log_format = log_format or config.log_format
-        use_format(log_format)
-        url = os.environ.get("RABBITMQ_URL") or DEFAULT_URL
-        targets = parse_url(url, os.environ.get("RABBITMQ_HEARTBEAT"))
-        log.info("amqp-dispatcher %s: %s, broker %s", version("amqp-dispatcher"), path, mask(url))
-        for warning in _warnings(config):
-            log.warning("%s: %s", path, warning)
-        _run_startup_handler(config)
-        middleware = create_middleware(config)
-        if log_format == "json":  # the consume context costs the text format nothing
-            middleware = logcontext.around(middleware)
-        classes = load_consumer_classes(config)
-        endpoint = _endpoint(config, http_port, http_address)
+        start = _prepare(path, log_format, http_port, http_address)
     except DispatcherError as exc:
         return report(exc, path)
-    if endpoint is not None:
-        middleware += endpoint.middleware  # last: the consume duration is consume's alone
+    config, classes, targets, middleware, endpoint = start
     try:
         return Dispatcher(config, classes, targets, shutdown_timeout, middleware).run()
     finally:
         if endpoint is not None:
             endpoint.stop()
+
+
+class _Start(NamedTuple):
+    config: Config
+    classes: dict[str, type]
+    targets: list[Target]
+    middleware: list[Middleware]
+    endpoint: Endpoint | None
+
+
+def _prepare(
+    path: str, log_format: str | None, http_port: int | None, http_address: str | None
+) -> _Start:
+    """All that comes before connecting: the config read, the log format set, the URL parsed,
+    the startup handler run, middleware and consumer classes imported, the endpoint started."""
+    config = load_config(path)
+    log_format = log_format or config.log_format
+    use_format(log_format)
+    url = os.environ.get("RABBITMQ_URL") or DEFAULT_URL
+    targets = parse_url(url, os.environ.get("RABBITMQ_HEARTBEAT"))
+    log.info("amqp-dispatcher %s: %s, broker %s", version("amqp-dispatcher"), path, mask(url))
+    for warning in _warnings(config):
+        log.warning("%s: %s", path, warning)
+    _run_startup_handler(config)
+    middleware = create_middleware(config)
+    if log_format == "json":  # the consume context costs the text format nothing
+        middleware = logcontext.around(middleware)
+    classes = load_consumer_classes(config)
+    endpoint = _endpoint(config, http_port, http_address)
+    if endpoint is not None:
+        middleware += endpoint.middleware  # last: the consume duration is consume's alone
+    return _Start(config, classes, targets, middleware, endpoint)
 
 
 def _endpoint(config: Config, port: int | None, address: str | None) -> Endpoint | None:

@@ -146,11 +146,10 @@ class RetryPolicy(FailurePolicy):
         count: int,
         refusal: str,
     ) -> None:
-        tag = amqp.delivery_tag
         log.error(
             "the copy of delivery %d was refused, %s; archiving a minimal copy in %r instead, "
             "which says why in %s",
-            tag,
+            amqp.delivery_tag,
             refusal,
             self.archive_queue,
             COPY_REFUSED,
@@ -159,17 +158,20 @@ class RetryPolicy(FailurePolicy):
         try:
             _publish(amqp, minimal_copy(message, self.archive_queue, added))
         except REFUSALS as again:
-            log.error(
-                "the archive %r refused the minimal copy of delivery %d too (%s); rejecting the "
-                "message without requeue: its queue's dead-letter exchange takes it, if it has "
-                "one, otherwise the broker drops it",
-                self.archive_queue,
-                tag,
-                again,
-            )
-            amqp.reject(requeue=False)
+            self._reject_unarchivable(amqp, again)
             return
         self._acked(amqp, message, exception, None)
+
+    def _reject_unarchivable(self, amqp: Answerable, refusal: Exception) -> None:
+        log.error(
+            "the archive %r refused the minimal copy of delivery %d too (%s); rejecting the "
+            "message without requeue: its queue's dead-letter exchange takes it, if it has "
+            "one, otherwise the broker drops it",
+            self.archive_queue,
+            amqp.delivery_tag,
+            refusal,
+        )
+        amqp.reject(requeue=False)
 
     def _acked(
         self, amqp: Answerable, message: Message, exception: BaseException, retry: int | None
