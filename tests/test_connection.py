@@ -9,8 +9,9 @@ import struct
 
 import gevent
 import pytest
-from conftest import BROKER, wait_for
+from brokers import BROKER
 from nodes import free_port
+from waiting import wait_for
 
 from amqpdispatcher.transport import ConnectionFailed, Refused, connect
 from amqpdispatcher.url import parse_url

@@ -15,9 +15,10 @@ import urllib.request
 from collections import Counter
 
 import pytest
-from conftest import consumer_config, wait_for
+from daemons import consumer_config
 from nodes import free_port
 from prometheus_client.parser import text_string_to_metric_families
+from waiting import wait_for
 
 from amqpdispatcher.errors import EXIT_CONFIG, EXIT_FAILURE
 

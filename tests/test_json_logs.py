@@ -5,7 +5,8 @@ import json
 import re
 
 import pytest
-from conftest import consumer_config, wait_for
+from daemons import consumer_config
+from waiting import wait_for
 
 from amqpdispatcher.logs import MAX_TEXT
 

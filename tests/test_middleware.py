@@ -3,9 +3,10 @@ moment, with its arguments; a hook that raises costs nothing but a log line; a m
 that cannot be loaded or created stops the start."""
 
 import pytest
-from conftest import consumer_config, daemon_connection, wait_for
-from test_cli import assert_clean_failure
+from cli_output import assert_clean_failure
+from daemons import consumer_config, daemon_connection
 from test_daemon import started
+from waiting import wait_for
 
 from amqpdispatcher.errors import EXIT_FAILURE
 

@@ -6,8 +6,9 @@ import uuid
 import gevent
 import pika
 import pytest
-from conftest import BROKER, wait_for
+from brokers import BROKER
 from nodes import free_port
+from waiting import wait_for
 
 from amqpdispatcher.publisher import COPIES, Publisher
 from amqpdispatcher.transport import PublishError, PublishRefused

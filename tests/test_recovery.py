@@ -6,16 +6,12 @@ import ssl
 
 import pytest
 import trustme
-from conftest import (
-    BROKER,
-    broker_url,
-    consumer_config,
-    daemon_connection,
-    wait_for,
-)
+from brokers import BROKER, broker_url
+from daemons import consumer_config, daemon_connection
 from nodes import free_port
 from proxy import Proxy
 from test_daemon import started
+from waiting import wait_for
 
 from amqpdispatcher.url import parse_url
 

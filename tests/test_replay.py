@@ -11,9 +11,11 @@ from pathlib import Path
 from urllib.parse import quote
 
 import pytest
-from conftest import BROKER, Broker, broker_url, consumer_config, wait_for
+from brokers import BROKER, Broker, broker_url
+from daemons import consumer_config
 from nodes import Node
 from proxy import Proxy
+from waiting import wait_for
 
 from amqpdispatcher.replay import without_failure
 from amqpdispatcher.url import parse_url

@@ -6,8 +6,9 @@ from __future__ import annotations
 import json
 from datetime import datetime, timedelta
 
-from conftest import consumer_config, wait_for
+from daemons import consumer_config
 from test_daemon import listing
+from waiting import wait_for
 
 from amqpdispatcher.errors import EXIT_CONFIG
 

@@ -8,8 +8,9 @@ import subprocess
 import sys
 from pathlib import Path
 
-from conftest import TESTS, consumer_config, wait_for
+from daemons import TESTS, consumer_config
 from recipes import RECIPE_BINARY, RECIPE_CONFIG, SUPERVISOR, shutdown_timeout
+from waiting import wait_for
 
 from amqpdispatcher.daemon import SHUTDOWN_CALLS_TIMEOUT
 

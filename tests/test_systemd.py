@@ -10,9 +10,10 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import consumer_config, wait_for
+from daemons import consumer_config
 from notifications import NotifySocket
 from recipes import RECIPE_BINARY, SYSTEMD, shutdown_timeout, unit_settings
+from waiting import wait_for
 
 from amqpdispatcher.daemon import SHUTDOWN_CALLS_TIMEOUT
 
