@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 import trustme
@@ -13,6 +14,15 @@ from daemons import Daemon
 from nodes import Node, ThrowawayNode
 
 from amqpdispatcher.url import mask
+
+TESTS = Path(__file__).parent
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The tests outside tests/unit/ need the broker: `pytest -m "not broker"` leaves them out."""
+    for item in items:
+        if TESTS in item.path.parents and TESTS / "unit" not in item.path.parents:
+            item.add_marker(pytest.mark.broker)
 
 
 @pytest.fixture
