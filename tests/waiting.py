@@ -9,6 +9,9 @@ import gevent
 
 
 def wait_for(predicate, timeout: float = 20.0, what: str = "condition"):
+    # In a callback of the loop (a log handler run by the hub) nothing else can run, and
+    # gevent.sleep would raise: there the wait blocks.
+    pause = time.sleep if gevent.getcurrent() is gevent.get_hub() else gevent.sleep
     deadline = time.monotonic() + timeout
     while True:
         value = predicate()
@@ -16,4 +19,4 @@ def wait_for(predicate, timeout: float = 20.0, what: str = "condition"):
             return value
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out after {timeout}s waiting for {what}")
-        gevent.sleep(0.05)
+        pause(0.05)
