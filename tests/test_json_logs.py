@@ -120,12 +120,6 @@ def test_a_logging_file_config_can_use_the_json_formatter(broker, daemon_factory
     assert one(json_lines(daemon), "consuming")["queue"] == queue
 
 
-def test_a_bad_log_format_is_named_with_its_yaml_path(daemon_factory):
-    result = daemon_factory({**consumer_config("jobs"), "log_format": "xml"}).run("--validate")
-    assert result.returncode == 78
-    assert "config.yml: error: log_format: expected one of text, json, got 'xml'" in result.stdout
-
-
 @pytest.mark.parametrize("log_format", ["json", "text"])
 def test_a_huge_exception_message_makes_a_bounded_line(broker, daemon_factory, log_format):
     queue = broker.queue_name()

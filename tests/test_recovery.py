@@ -15,8 +15,6 @@ from waiting import wait_for
 
 from amqpdispatcher.url import parse_url
 
-DEAD_URL = "amqp://guest:guest@127.0.0.1:1/"
-
 
 def test_a_closed_connection_is_reopened_and_consuming_resumes(node_broker, daemon_factory):
     queue = node_broker.queue_name()
@@ -53,13 +51,6 @@ def test_a_broker_down_at_start_is_waited_for(broker, daemon_factory):
         assert daemon.stop() == 0
     finally:
         proxy.close()
-
-
-def test_sigterm_while_the_broker_is_unreachable_exits_at_once(daemon_factory):
-    daemon = daemon_factory(consumer_config("jobs"), RABBITMQ_URL=DEAD_URL).start()
-    wait_for(lambda: "retrying in" in daemon.log())
-    assert daemon.stop(signal.SIGTERM) == 0  # the retries would go on forever
-    assert len(daemon.records("shutdown")) == 1
 
 
 def test_sigterm_during_a_blackholed_connect_exits_at_once(daemon_factory):
