@@ -119,6 +119,10 @@ def consumer_config(queue: str, count: int = 1, prefetch: int = 1, **queue_keys)
     }
 
 
+def with_middleware(config: dict, *classes: str) -> dict:
+    return {"middleware": list(classes), **config}
+
+
 def daemon_connection(daemon) -> tuple[str, int]:
     """The connection_name and heartbeat timeout of the daemon's connection, as its node lists
     them (a throwaway node: rabbitmqctl reaches no other); found by the daemon's pid inside its
