@@ -20,9 +20,9 @@ test: venv broker
 	$(BIN)/pytest
 	$(MAKE) bench-quick
 
-# The tests that need no broker (tests/unit/): the dispatch path on an in-memory channel double.
+# The tests that need no broker: tests/unit/ and example/; every other test is marked `broker`.
 test-unit: venv
-	$(BIN)/pytest tests/unit
+	$(BIN)/pytest -m "not broker"
 
 # Throughput, latency and memory of the dispatcher against a raw pika consumer (bench/README.md).
 bench: venv broker

@@ -28,13 +28,14 @@ class ConsumerPool:
         failure_policy: FailurePolicy,
         hooks: Hooks,
     ) -> None:
-        self._instances = Instances(spec, consumer_class, hooks)
-        self._dispatch = Dispatch(spec, self._instances, publisher, failure_policy, hooks)
+        self._instances, self._dispatch = dispatch_path(
+            spec, consumer_class, publisher, failure_policy, hooks
+        )
         self._subscription = Subscription(spec, queue, self._dispatch.on_delivery, hooks)
 
     def create_instances(self) -> None:
         """Raises PoolError if one cannot be created."""
-        self._dispatch.add_idle(self._instances.create_all())
+        create_idle(self._instances, self._dispatch)
 
     def attach(self, connection: Connection) -> None:
         """Consume on `connection`: BrokerRefusal if the broker refuses, AMQPError if the
@@ -68,3 +69,24 @@ class ConsumerPool:
         """shutdown(None) on every instance, each in a greenlet of its own, for the caller to
         wait for; the channel closes with the connection."""
         return self._instances.retire_all()
+
+
+def dispatch_path(
+    spec: ConsumerSpec,
+    consumer_class: type,
+    publisher: Publisher,
+    failure_policy: FailurePolicy,
+    hooks: Hooks,
+) -> tuple[Instances, Dispatch]:
+    """A pool's instances and the dispatch that hands them its deliveries; the unit tests' rig
+    wires its pool here too, fed by a channel double instead of a subscription."""
+    instances = Instances(spec, consumer_class, hooks)
+    return instances, Dispatch(spec, instances, publisher, failure_policy, hooks)
+
+
+def create_idle(instances: Instances, dispatch: Dispatch) -> list:
+    """`consumer_count` new instances, each idle in `dispatch` until its first delivery; raises
+    PoolError if one cannot be created."""
+    created = instances.create_all()
+    dispatch.add_idle(created)
+    return created

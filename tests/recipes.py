@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import configparser
 import re
 import shlex
 from pathlib import Path
@@ -9,6 +10,7 @@ from pathlib import Path
 EXAMPLE = Path(__file__).parent.parent / "example"
 SYSTEMD = EXAMPLE / "systemd"
 SUPERVISOR = EXAMPLE / "supervisor" / "amqp-dispatcher.conf"
+SUPERVISOR_PROGRAM = "program:amqp-dispatcher"
 RECIPE_BINARY = "/srv/app/venv/bin/amqp-dispatcher"
 RECIPE_CONFIG = "/srv/app/config.yml"
 
@@ -27,3 +29,9 @@ def shutdown_timeout(command: str) -> float:
     """The --shutdown-timeout of a command line."""
     words = shlex.split(command)
     return float(words[words.index("--shutdown-timeout") + 1])
+
+
+def supervisor_recipe() -> configparser.RawConfigParser:
+    recipe = configparser.RawConfigParser()
+    recipe.read_string(SUPERVISOR.read_text())
+    return recipe

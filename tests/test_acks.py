@@ -5,7 +5,8 @@ unanswered. What Acks sends, and when, is unit-tested on the channel double
 import json
 
 import gevent
-from conftest import BROKER, wait_for
+from brokers import BROKER
+from waiting import wait_for
 
 from amqpdispatcher.acks import Acks
 from amqpdispatcher.transport import connect
@@ -23,7 +24,7 @@ def test_coalesced_acks_reach_the_broker_and_the_unanswered_come_back(broker):
     channel.consume(
         queue, lambda d: (acks.delivered(d.delivery_tag), tags.append(d.delivery_tag)), lambda: None
     )
-    wait_for(lambda: len(tags) == 10 or gevent.sleep(0.01))
+    wait_for(lambda: len(tags) == 10)
     for tag in (1, 2, 3, 5, 6):  # 4 still in flight
         acks.ack(tag)
     acks.reject(7, requeue=True)

@@ -5,8 +5,9 @@ import re
 import signal
 
 import pytest
-from conftest import consumer_config, daemon_connection, wait_for
+from daemons import consumer_config, daemon_connection
 from test_daemon import started
+from waiting import wait_for
 
 LOUD = re.compile(r"^.* (?:WARNING|ERROR|CRITICAL) \[.*$", re.MULTILINE)
 

@@ -6,10 +6,11 @@ import contextlib
 import re
 from collections.abc import Iterator
 
-from conftest import consumer_config, wait_for
+from daemons import consumer_config, with_middleware
 from nodes import free_port
 from test_http import samples
-from test_middleware import hooks, with_middleware
+from test_middleware import hooks
+from waiting import wait_for
 
 # RabbitMQ 3.10 checks the deliveries of a channel about once a minute, whatever the timeout.
 CHECK_WAIT = 150.0

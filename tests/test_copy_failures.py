@@ -11,10 +11,12 @@ from collections.abc import Iterator
 from decimal import Decimal
 from urllib.parse import quote
 
-from conftest import Broker, consumer_config, wait_for
+from brokers import Broker
+from daemons import consumer_config
 from nodes import Node, free_port
 from raw_properties import RawProperties, Single
 from test_http import get
+from waiting import wait_for
 
 MAX_RETRIES = 1
 BEHIND = 5

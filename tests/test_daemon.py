@@ -6,16 +6,11 @@ import socket
 from pathlib import Path
 
 import pytest
-from conftest import (
-    BROKER,
-    SHARED,
-    broker_url,
-    consumer_config,
-    daemon_connection,
-    wait_for,
-)
+from brokers import BROKER, SHARED, broker_url
+from daemons import consumer_config, daemon_connection
 from nodes import Node, ThrowawayNode
 from scripted import THROWABLES
+from waiting import wait_for
 
 
 def started(daemon_factory, config, node: Node = SHARED, **env):

@@ -5,7 +5,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from conftest import SHARED
+from brokers import SHARED
 
 ENSURE_BROKER = Path(__file__).parent.parent / ".ci" / "ensure-broker"
 

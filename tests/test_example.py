@@ -6,7 +6,8 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import Daemon, wait_for
+from daemons import Daemon
+from waiting import wait_for
 
 ROOT = Path(__file__).parent.parent
 

@@ -7,19 +7,18 @@ import re
 import resource
 import select
 import socket
-import subprocess
-import sys
 import time
 import urllib.error
 import urllib.request
 from collections import Counter
 
 import pytest
-from conftest import consumer_config, wait_for
+from daemons import consumer_config
 from nodes import free_port
 from prometheus_client.parser import text_string_to_metric_families
+from waiting import wait_for
 
-from amqpdispatcher.errors import EXIT_CONFIG, EXIT_FAILURE
+from amqpdispatcher.errors import EXIT_FAILURE
 
 
 def get(port: int, path: str) -> tuple[int, str]:
@@ -140,37 +139,6 @@ def test_a_port_in_use_is_a_one_line_error(broker, daemon_factory):
     assert len(errors) == 1, result.stdout
     assert f"cannot serve HTTP on 127.0.0.1 port {port}: Address already in use" in errors[0]
     assert "Traceback" not in result.stdout
-
-
-def test_without_a_port_nothing_of_the_endpoint_is_imported():
-    check = (
-        "import sys\n"
-        "from amqpdispatcher import cli\n"
-        "from amqpdispatcher.config import parse_config\n"
-        "config = parse_config({'consumers': [{'consumer': 'a:B', 'queue': 'q'}]}, 'c')\n"
-        "assert cli._endpoint(config, None, None) is None\n"
-        "endpoint = {'prometheus_client', 'amqpdispatcher.http', 'gevent.pywsgi'}\n"
-        "assert not endpoint & sys.modules.keys(), endpoint & sys.modules.keys()\n"
-    )
-    result = subprocess.run([sys.executable, "-c", check], capture_output=True, text=True)
-    assert result.returncode == 0, result.stderr
-
-
-def test_a_bad_http_block_or_port_is_refused_before_any_start(daemon_factory):
-    config = consumer_config("jobs")
-    config["http"] = {"port": 0, "adress": "0.0.0.0"}
-    daemon = daemon_factory(config)
-    result = daemon.run()
-    assert result.returncode == EXIT_CONFIG, result.stdout
-    assert [
-        line.partition(" ERROR [amqp-dispatcher] ")[2] for line in result.stdout.splitlines()[-2:]
-    ] == [
-        f"{daemon.config_path}: http.port: expected an integer from 1 to 65535, got 0",
-        f"{daemon.config_path}: http.adress: unknown key (did you mean 'address'?)",
-    ]
-    flag = daemon_factory(consumer_config("jobs")).run("--http-port", "http")
-    assert flag.returncode == 2
-    assert "--http-port: expected a port from 1 to 65535, got 'http'" in flag.stdout
 
 
 @pytest.fixture

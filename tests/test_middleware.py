@@ -1,19 +1,10 @@
 """Middleware named in the YAML, run by the daemon against the real broker: every hook at its
-moment, with its arguments; a hook that raises costs nothing but a log line; a middleware
-that cannot be loaded or created stops the start."""
+moment, with its arguments; a hook that raises costs nothing but a log line. A middleware
+that cannot be loaded or created is tests/unit/test_middleware_loading.py's."""
 
-import pytest
-from conftest import consumer_config, daemon_connection, wait_for
-from test_cli import assert_clean_failure
+from daemons import consumer_config, daemon_connection, with_middleware
 from test_daemon import started
-
-from amqpdispatcher.errors import EXIT_FAILURE
-
-DEAD_URL = "amqp://guest:guest@127.0.0.1:1/"
-
-
-def with_middleware(config: dict, *classes: str) -> dict:
-    return {"middleware": list(classes), **config}
+from waiting import wait_for
 
 
 def hooks(daemon, name: str | None = None) -> list[dict]:
@@ -93,45 +84,3 @@ def test_hooks_that_raise_are_logged_and_lose_nothing(broker, daemon_factory):
     # The middleware after it is still called, and every message is answered.
     assert [r["id"] for r in hooks(daemon, "after_consume")] == [1, 2, 2]
     assert broker.messages(queue) == 0
-
-
-@pytest.mark.parametrize(
-    ("middleware", "problem"),
-    [
-        ("nowhere:Recorder", "middleware[0]: cannot import 'nowhere'"),
-        ("middlewares:Missing", "middleware[0]: 'middlewares' has no attribute 'Missing'"),
-        (
-            "middlewares:NotMiddleware",
-            "middleware[0]: 'middlewares:NotMiddleware' is not a subclass of "
-            "amqpdispatcher.Middleware",
-        ),
-    ],
-)
-@pytest.mark.parametrize("mode", [("--validate",), ()])
-def test_middleware_that_cannot_be_loaded_stops_the_start(
-    daemon_factory, middleware, problem, mode
-):
-    daemon = daemon_factory(
-        with_middleware(consumer_config("jobs"), middleware), RABBITMQ_URL=DEAD_URL
-    )
-    marked = "error: " if mode else ""  # --validate marks it, the log's level says it
-    assert_clean_failure(daemon.run(*mode), f"{daemon.config_path}: {marked}{problem}")
-
-
-def test_validate_accepts_middleware(daemon_factory):
-    config = with_middleware(consumer_config("jobs"), "middlewares:Recording")
-    result = daemon_factory(config, RABBITMQ_URL=DEAD_URL).run("--validate")
-    assert result.returncode == 0, result.stdout
-
-
-def test_middleware_that_cannot_be_created_stops_the_start(daemon_factory):
-    daemon = daemon_factory(
-        with_middleware(consumer_config("jobs"), "middlewares:FailsToStart"),
-        RABBITMQ_URL=DEAD_URL,
-    )
-    assert_clean_failure(
-        daemon.run(),
-        f"{daemon.config_path}: middleware[0]: cannot create middlewares:FailsToStart: "
-        "ConnectionError('metrics endpoint down')",
-        status=EXIT_FAILURE,
-    )

@@ -2,7 +2,8 @@
 
 import gevent
 import gevent.event
-from conftest import BROKER, wait_for
+from brokers import BROKER
+from waiting import wait_for
 
 from amqpdispatcher.config import ConsumerSpec
 from amqpdispatcher.failure import RequeueAndReplace
@@ -34,14 +35,12 @@ def test_an_unlimited_prefetch_backlog_waits_without_a_greenlet_each(broker):
     connection = connect([BROKER], "test-pool")
     try:
         pool.attach(connection)
-        wait_for(
-            lambda: len(pool._dispatch._backlog) == 497 or gevent.sleep(0.01), what="all delivered"
-        )
+        wait_for(lambda: len(pool._dispatch._backlog) == 497, what="all delivered")
         assert len(pool._dispatch._running) == 3  # one greenlet per instance, whatever the backlog
         gate.set()
-        wait_for(lambda: len(consumed) == 500 or gevent.sleep(0.01), what="all consumed")
+        wait_for(lambda: len(consumed) == 500, what="all consumed")
         assert sorted(consumed) == list(range(500))
-        wait_for(lambda: not pool.busy or gevent.sleep(0.01), what="the pool idle")
+        wait_for(lambda: not pool.busy, what="the pool idle")
         pool.flush()
     finally:
         connection.close()

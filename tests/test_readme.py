@@ -9,8 +9,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-from conftest import wait_for
 from rst import indented
+from waiting import wait_for
 
 README = Path(__file__).parent.parent / "README.rst"
 

@@ -6,20 +6,14 @@ import ssl
 
 import pytest
 import trustme
-from conftest import (
-    BROKER,
-    broker_url,
-    consumer_config,
-    daemon_connection,
-    wait_for,
-)
+from brokers import BROKER, broker_url
+from daemons import consumer_config, daemon_connection
 from nodes import free_port
 from proxy import Proxy
 from test_daemon import started
+from waiting import wait_for
 
 from amqpdispatcher.url import parse_url
-
-DEAD_URL = "amqp://guest:guest@127.0.0.1:1/"
 
 
 def test_a_closed_connection_is_reopened_and_consuming_resumes(node_broker, daemon_factory):
@@ -57,13 +51,6 @@ def test_a_broker_down_at_start_is_waited_for(broker, daemon_factory):
         assert daemon.stop() == 0
     finally:
         proxy.close()
-
-
-def test_sigterm_while_the_broker_is_unreachable_exits_at_once(daemon_factory):
-    daemon = daemon_factory(consumer_config("jobs"), RABBITMQ_URL=DEAD_URL).start()
-    wait_for(lambda: "retrying in" in daemon.log())
-    assert daemon.stop(signal.SIGTERM) == 0  # the retries would go on forever
-    assert len(daemon.records("shutdown")) == 1
 
 
 def test_sigterm_during_a_blackholed_connect_exits_at_once(daemon_factory):

@@ -11,9 +11,11 @@ from pathlib import Path
 from urllib.parse import quote
 
 import pytest
-from conftest import BROKER, Broker, broker_url, consumer_config, wait_for
+from brokers import BROKER, Broker, broker_url
+from daemons import consumer_config
 from nodes import Node
 from proxy import Proxy
+from waiting import wait_for
 
 from amqpdispatcher.replay import without_failure
 from amqpdispatcher.url import parse_url
@@ -302,24 +304,3 @@ def test_failure_headers_are_removed_and_the_rest_kept():
     assert without_failure(properties) == {"message_id": "m1", "headers": ORIGIN}
     assert without_failure({"message_id": "m1", "headers": FAILURE}) == {"message_id": "m1"}
     assert without_failure({"priority": 3}) == {"priority": 3}
-
-
-@pytest.mark.parametrize(
-    ("args", "error"),
-    [
-        ((), "the following arguments are required: --queue"),
-        (("--queue", "q", "--limit", "0"), "argument --limit: expected a whole number >= 1"),
-        (("--queue", "q", "--limit", "\u0663"), "argument --limit: expected a whole number >= 1"),
-    ],
-)
-def test_usage_errors(args, error):
-    command = [sys.executable, "-m", "amqpdispatcher", "replay", *args]
-    result = subprocess.run(command, capture_output=True, text=True)
-    assert result.returncode == 2
-    assert f"amqp-dispatcher replay: error: {error}" in result.stderr
-
-
-def test_the_help_names_the_subcommand():
-    command = [sys.executable, "-m", "amqpdispatcher", "--help"]
-    usage = subprocess.run(command, capture_output=True, text=True).stdout
-    assert "amqp-dispatcher replay" in usage

@@ -6,10 +6,9 @@ from __future__ import annotations
 import json
 from datetime import datetime, timedelta
 
-from conftest import consumer_config, wait_for
+from daemons import consumer_config
 from test_daemon import listing
-
-from amqpdispatcher.errors import EXIT_CONFIG
+from waiting import wait_for
 
 GENEROUS = 10.0  # seconds a retry may come after its delay: the test only rules out a stall
 
@@ -130,32 +129,3 @@ def test_a_permanent_failure_is_archived_after_one_delivery(broker, daemon_facto
     ) == ("", queue)
     assert_all_empty(broker, daemon, queue)
     assert retry_counts(daemon) == [None]
-
-
-def test_validate_reports_a_bad_retry_block_at_its_yaml_path(daemon_factory):
-    config = consumer_config("jobs")
-    config["queues"].append({"queue": "jobs.archive"})
-    config["consumers"][0]["retry"] = {"max_retries": -1, "backoff": [0], "archive_ttl": "long"}
-    config["consumers"].append(
-        {
-            "consumer": "scripted:Scripted",
-            "queue": "jobs",
-            "retry": {"max_retries": 1, "backoff": [1]},
-        }
-    )
-    daemon = daemon_factory(config)
-    result = daemon.run("--validate")
-    path = daemon.config_path
-    error = f"{path}: error:"
-    assert result.returncode == EXIT_CONFIG
-    assert result.stdout.splitlines() == [
-        f"{error} consumers[0].retry.max_retries: expected an integer from 0 to 2147483647, got -1",
-        f"{error} consumers[0].retry.backoff[0]: expected seconds > 0 in whole milliseconds, "
-        "at most 4294967.295, got 0",
-        f"{error} consumers[0].retry.archive_ttl: expected seconds > 0 in whole milliseconds, "
-        "at most 4294967.295, got 'long'",
-        f"{error} consumers[1].retry: the archive queue 'jobs.archive' is also declared under "
-        "queues, at queues[1]; the daemon declares it itself",
-    ]
-    start = daemon.run()
-    assert start.returncode == EXIT_CONFIG

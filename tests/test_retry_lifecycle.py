@@ -7,8 +7,8 @@ import json
 import subprocess
 import sys
 
-from conftest import wait_for
 from test_retry import retry_config
+from waiting import wait_for
 
 COUNT = 300
 

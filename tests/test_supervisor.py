@@ -3,25 +3,13 @@
 
 from __future__ import annotations
 
-import configparser
 import subprocess
 import sys
 from pathlib import Path
 
-from conftest import TESTS, consumer_config, wait_for
-from recipes import RECIPE_BINARY, RECIPE_CONFIG, SUPERVISOR, shutdown_timeout
-
-from amqpdispatcher.daemon import SHUTDOWN_CALLS_TIMEOUT
-
-PROGRAM = "program:amqp-dispatcher"
-
-
-def test_the_program_is_restarted_only_on_a_failure_and_waited_for():
-    program = _recipe()[PROGRAM]
-    assert program["autorestart"] == "unexpected" and program["exitcodes"] == "0,78"
-    assert program["stopsignal"] == "TERM"
-    grace = shutdown_timeout(program["command"])
-    assert float(program["stopwaitsecs"]) > grace + SHUTDOWN_CALLS_TIMEOUT
+from daemons import TESTS, consumer_config
+from recipes import RECIPE_BINARY, RECIPE_CONFIG, SUPERVISOR_PROGRAM, supervisor_recipe
+from waiting import wait_for
 
 
 def test_supervisorctl_stop_loses_nothing(broker, daemon_factory, tmp_path):
@@ -66,17 +54,11 @@ def test_supervisorctl_stop_loses_nothing(broker, daemon_factory, tmp_path):
             supervisord.wait()
 
 
-def _recipe() -> configparser.RawConfigParser:
-    recipe = configparser.RawConfigParser()
-    recipe.read_string(SUPERVISOR.read_text())
-    return recipe
-
-
 def _supervisord_conf(directory: Path, daemon) -> Path:
     """A supervisord of the test's own, in `directory`, running the recipe's program with the
     test's venv, config, broker and scripted consumer; its path."""
-    recipe = _recipe()
-    program = recipe[PROGRAM]
+    recipe = supervisor_recipe()
+    program = recipe[SUPERVISOR_PROGRAM]
     program["command"] = (
         program["command"]
         .replace(RECIPE_BINARY, str(Path(sys.executable).parent / "amqp-dispatcher"))

@@ -3,7 +3,8 @@ over and checks."""
 
 import json
 
-from conftest import consumer_config, wait_for
+from daemons import consumer_config
+from waiting import wait_for
 
 from amqpdispatcher.testing import make_message
 

@@ -8,7 +8,7 @@ import threading
 
 import pytest
 import trustme
-from conftest import BROKER
+from brokers import BROKER
 from proxy import Proxy
 
 from amqpdispatcher.transport import ConnectionFailed, Refused, connect

@@ -7,7 +7,8 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 
-from conftest import consumer_config, wait_for
+from daemons import consumer_config
+from waiting import wait_for
 
 OUTCOMES: list[Outcome] = []
 

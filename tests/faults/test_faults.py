@@ -5,9 +5,11 @@ shared broker."""
 import signal
 
 import pytest
-from conftest import BROKER, broker_url, daemon_connection, wait_for
+from brokers import BROKER, broker_url
+from daemons import daemon_connection
 from harness import Stream, pool_intact
 from proxy import Proxy
+from waiting import wait_for
 
 
 def fault_stream(broker, daemon_factory, request) -> Stream:

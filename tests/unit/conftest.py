@@ -1,4 +1,4 @@
-"""Fixtures for the unit tests: no broker, no network; the transport is the double in
+"""Fixtures for the rig of the unit tests, which need no broker: its transport is the double in
 channel.py."""
 
 from __future__ import annotations

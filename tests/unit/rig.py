@@ -1,5 +1,5 @@
-"""A Dispatch wired as ConsumerPool wires it, on the channel double, with fake consumers whose
-`consume` runs what the test gives it."""
+"""A Dispatch wired by ConsumerPool's own code (pool.py), on the channel double, with fake
+consumers whose `consume` runs what the test gives it."""
 
 from __future__ import annotations
 
@@ -12,11 +12,10 @@ from greenlet import greenlet
 
 from amqpdispatcher.acks import Acks
 from amqpdispatcher.config import ConsumerSpec
-from amqpdispatcher.dispatch import Dispatch
 from amqpdispatcher.failure import FailurePolicy, RequeueAndReplace
-from amqpdispatcher.instances import Instances
 from amqpdispatcher.message import Message
 from amqpdispatcher.middleware import Hooks, Middleware
+from amqpdispatcher.pool import create_idle, dispatch_path
 from amqpdispatcher.proxy import AMQPProxy
 from amqpdispatcher.testing.fake_amqp import RecordingPublisher
 
@@ -55,16 +54,14 @@ class Rig:
         self.acks = Acks(self.channel, self.spec.queue)
         self.publisher = RecordingPublisher()
         self.hooks = Hooks(middleware)
-        self.instances = Instances(self.spec, self._consumer_class(consume), self.hooks)
-        self.dispatch = Dispatch(
+        self.instances, self.dispatch = dispatch_path(
             self.spec,
-            self.instances,
+            self._consumer_class(consume),
             self.publisher,
             policy or RequeueAndReplace(),
             self.hooks,
         )
-        self.created = self.instances.create_all()
-        self.dispatch.add_idle(list(self.created))
+        self.created = create_idle(self.instances, self.dispatch)
 
     def deliver(self, count: int = 1) -> list[int]:
         """`count` deliveries, handed to the dispatch from the hub once the loop turns."""

@@ -9,6 +9,7 @@ import uuid
 import gevent
 import pytest
 from notifications import NotifySocket
+from waiting import wait_for
 
 from amqpdispatcher import notify
 
@@ -92,6 +93,4 @@ def test_a_malformed_watchdog_usec_is_warned_of(systemd, monkeypatch, caplog):
 
 
 def _wait_for_pings(systemd: NotifySocket, count: int) -> None:
-    with gevent.Timeout(20, AssertionError(f"fewer than {count} watchdog pings in 20s")):
-        while systemd.messages().count("WATCHDOG=1") < count:
-            gevent.sleep(0.01)
+    wait_for(lambda: systemd.messages().count("WATCHDOG=1") >= count, what=f"{count} pings")
