@@ -8,9 +8,9 @@ import uuid
 from urllib.parse import quote
 
 import pika
-from nodes import Node
+from nodes import Node, free_port
 
-from amqpdispatcher.url import DEFAULT_URL, parse_url
+from amqpdispatcher.url import DEFAULT_URL, Target, parse_url
 
 SHARED = Node(os.environ.get("RABBITMQ_URL") or DEFAULT_URL)
 (BROKER,) = parse_url(SHARED.url)  # the tests' own client takes a single-host URL
@@ -28,6 +28,12 @@ def broker_url(
     hosts = ",".join((*dead_hosts, address or f"{BROKER.host}:{BROKER.port}"))
     credentials = f"{quote(BROKER.username)}:{quote(password or BROKER.password)}"
     return f"{scheme}://{credentials}@{hosts}/{quote(BROKER.vhost, safe='')}{query}"
+
+
+def dead_target() -> Target:
+    """A target on a free port of loopback, where no broker answers."""
+    (target,) = parse_url(f"amqp://guest:guest@127.0.0.1:{free_port()}/")
+    return target
 
 
 class Broker:

@@ -12,8 +12,9 @@ import trustme
 from brokers import SHARED, Broker
 from daemons import Daemon
 from nodes import Node, ThrowawayNode
+from tls_endpoints import hanging_up
 
-from amqpdispatcher.url import mask
+from amqpdispatcher.url import Target, mask
 
 TESTS = Path(__file__).parent
 
@@ -51,6 +52,21 @@ def node_broker(node) -> Iterator[Broker]:
 def ca() -> trustme.CA:
     """A certificate authority for TLS endpoints in front of the broker."""
     return trustme.CA()
+
+
+@pytest.fixture
+def ca_file(ca, tmp_path) -> str:
+    """The certificate of `ca`, in a file."""
+    path = tmp_path / "ca.pem"
+    ca.cert_pem.write_to_path(str(path))
+    return str(path)
+
+
+@pytest.fixture
+def eof(ca_file) -> Iterator[Target]:
+    """A TLS endpoint that hangs up in the handshake."""
+    with hanging_up(ca_file) as target:
+        yield target
 
 
 @pytest.fixture

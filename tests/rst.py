@@ -1,6 +1,9 @@
-"""Reading the code blocks of the docs' reStructuredText pages, for the tests that run them."""
+"""Reading the code blocks of the docs' reStructuredText pages, for the tests that run them, and
+matching the output a page shows."""
 
 from __future__ import annotations
+
+import re
 
 
 def indented(lines: list[str]) -> list[str]:
@@ -14,3 +17,13 @@ def indented(lines: list[str]) -> list[str]:
     while body and not body[-1]:
         body.pop()
     return body
+
+
+def shows(output: str, expected: list[str]) -> bool:
+    """Whether every line shown appears in `output`, spaces aside; "..." stands for anything."""
+    actual = [" ".join(line.split()) for line in output.splitlines()]
+    for shown in expected:
+        pattern = ".*".join(re.escape(" ".join(part.split())) for part in shown.split("..."))
+        if not any(re.fullmatch(pattern, line) for line in actual):
+            return False
+    return True

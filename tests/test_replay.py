@@ -11,31 +11,16 @@ from pathlib import Path
 from urllib.parse import quote
 
 import pytest
+from archived import FAILURE, ORIGIN
 from brokers import BROKER, Broker, broker_url
 from daemons import consumer_config
 from nodes import Node
 from proxy import Proxy
 from waiting import wait_for
 
-from amqpdispatcher.replay import without_failure
 from amqpdispatcher.url import parse_url
 
-FAILURE = {
-    "x-retry-count": 4,
-    "x-exception-type": "RuntimeError",
-    "x-exception-message": "scripted failure",
-    "x-failed-at": "2024-05-01T12:00:00.000000Z",
-    # The broker's, from the delay queues: of no use to a message that starts afresh.
-    "x-death": [{"count": 4, "reason": "expired", "queue": "q.delay.1s", "exchange": ""}],
-    "x-first-death-exchange": "",
-    "x-first-death-queue": "q.delay.1s",
-    "x-first-death-reason": "expired",
-    "x-last-death-exchange": "",
-    "x-last-death-queue": "q.delay.1s",
-    "x-last-death-reason": "expired",
-}
 MANY = 5000  # for a replay to stop halfway, with time to spare
-ORIGIN = {"x-original-exchange": "events", "x-original-routing-key": "job.created"}
 
 
 def archive(broker, queue: str, count: int, work_queue: bool = True) -> str:
@@ -297,10 +282,3 @@ def test_a_second_signal_abandons_the_message_in_hand(broker, daemon_factory, tm
     assert "SIGINT received again; the message in hand stays in the archive" in log.read_text()
     wait_for(lambda: broker.messages(queue) + broker.messages(archived) >= total)
     assert_nothing_lost(broker, queue, count, total)
-
-
-def test_failure_headers_are_removed_and_the_rest_kept():
-    properties = {"message_id": "m1", "headers": {**FAILURE, **ORIGIN}}
-    assert without_failure(properties) == {"message_id": "m1", "headers": ORIGIN}
-    assert without_failure({"message_id": "m1", "headers": FAILURE}) == {"message_id": "m1"}
-    assert without_failure({"priority": 3}) == {"priority": 3}

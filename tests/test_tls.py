@@ -2,30 +2,16 @@
 
 import dataclasses
 import logging
-import socket
 import ssl
-import threading
 
 import pytest
 import trustme
 from brokers import BROKER
 from proxy import Proxy
+from tls_endpoints import EOF_TEXT, tls_target
 
-from amqpdispatcher.transport import ConnectionFailed, Refused, connect
+from amqpdispatcher.transport import Refused, connect
 from amqpdispatcher.url import TLS
-
-EOF_TEXT = "TLS handshake failed: UNEXPECTED_EOF_WHILE_READING"
-
-
-@pytest.fixture
-def ca_file(ca, tmp_path):
-    path = tmp_path / "ca.pem"
-    ca.cert_pem.write_to_path(str(path))
-    return str(path)
-
-
-def tls_target(port: int, ca_file: str):
-    return dataclasses.replace(BROKER, host="localhost", port=port, tls=TLS(cacertfile=ca_file))
 
 
 @pytest.fixture
@@ -36,32 +22,6 @@ def good(ca, ca_file):
     proxy = Proxy((BROKER.host, BROKER.port), tls=context)
     yield tls_target(proxy.port, ca_file)
     proxy.close()
-
-
-@pytest.fixture
-def eof(ca_file):
-    """An endpoint that reads the client's hello and hangs up: the TLS handshake meets EOF."""
-    listener = socket.create_server(("127.0.0.1", 0))
-
-    def hang_up() -> None:
-        while True:
-            try:
-                client, _ = listener.accept()
-            except OSError:
-                return
-            client.recv(65536)
-            client.close()
-
-    threading.Thread(target=hang_up, daemon=True).start()
-    yield tls_target(listener.getsockname()[1], ca_file)
-    listener.close()
-
-
-def test_a_tls_connection_dropped_in_the_handshake_is_a_network_failure(eof):
-    with pytest.raises(ConnectionFailed) as failure:
-        connect([eof], "test-tls")
-    assert not isinstance(failure.value, Refused)
-    assert str(failure.value) == f"no broker reachable ({eof}: {EOF_TEXT})"
 
 
 def test_the_next_host_is_tried_after_a_tls_connection_dropped(eof, good, caplog):

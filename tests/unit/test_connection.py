@@ -1,4 +1,5 @@
-"""The transport against an endpoint that resets the connection before the AMQP handshake."""
+"""The transport where no broker answers: an endpoint that resets the connection before the AMQP
+handshake, hosts that refuse the connection."""
 
 import errno
 import logging
@@ -8,6 +9,7 @@ import struct
 
 import gevent
 import pytest
+from brokers import dead_target
 from waiting import wait_for
 
 from amqpdispatcher.transport import ConnectionFailed, connect
@@ -72,3 +74,12 @@ def test_a_connection_reset_before_the_handshake_fails_at_once(reset_on_connect)
     assert len(reset) == 1
     not_connected = os.strerror(errno.ENOTCONN)
     assert str(failure.value) == f"no broker reachable ({target}: {not_connected})"
+
+
+def test_no_host_answering_names_every_host():
+    first, second = dead_target(), dead_target()
+    with pytest.raises(ConnectionFailed) as failure:
+        connect([first, second], "test-connection")
+    assert str(failure.value) == (
+        f"no broker reachable ({first}: Connection refused; {second}: Connection refused)"
+    )

@@ -1,9 +1,12 @@
-"""`amqp-dispatcher replay`: its usage errors and its place in the help."""
+"""`amqp-dispatcher replay`: its usage errors, its place in the help, the headers it removes."""
 
 import subprocess
 import sys
 
 import pytest
+from archived import FAILURE, ORIGIN
+
+from amqpdispatcher.replay import without_failure
 
 
 @pytest.mark.parametrize(
@@ -25,3 +28,10 @@ def test_the_help_names_the_subcommand():
     command = [sys.executable, "-m", "amqpdispatcher", "--help"]
     usage = subprocess.run(command, capture_output=True, text=True).stdout
     assert "amqp-dispatcher replay" in usage
+
+
+def test_failure_headers_are_removed_and_the_rest_kept():
+    properties = {"message_id": "m1", "headers": {**FAILURE, **ORIGIN}}
+    assert without_failure(properties) == {"message_id": "m1", "headers": ORIGIN}
+    assert without_failure({"message_id": "m1", "headers": FAILURE}) == {"message_id": "m1"}
+    assert without_failure({"priority": 3}) == {"priority": 3}
