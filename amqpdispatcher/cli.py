@@ -14,7 +14,6 @@ from typing import TYPE_CHECKING, NamedTuple
 
 import gevent
 
-from . import logcontext
 from .blocking import MAX_BLOCKING_TIME, watch_event_loop
 from .config import LOG_FORMATS, Config, ConfigError, load_config
 from .daemon import Dispatcher
@@ -32,6 +31,7 @@ from .loader import (
     one_line,
 )
 from .logs import LoggingSetupError, setup_logging, use_format
+from .middleware import logcontext
 from .references import warnings as exchange_warnings
 from .replay import replay
 from .substitution import named

@@ -11,8 +11,8 @@ from datetime import datetime, timezone
 
 import gevent
 
-from . import logcontext
 from .errors import ConfigurationError
+from .middleware import logcontext
 
 DEFAULT_FORMAT = "%(asctime)s %(levelname)s [%(name)s] %(message)s"
 MAX_TEXT = 64 * 1024  # characters of a record's message, and of its traceback, in a line

@@ -10,9 +10,10 @@ import gevent
 import pytest
 from gevent.event import Event
 
-from amqpdispatcher import Middleware, logcontext
+from amqpdispatcher import Middleware
 from amqpdispatcher.logs import DEFAULT_FORMAT, MAX_TEXT, JsonFormatter, TextFormatter
 from amqpdispatcher.message import Message
+from amqpdispatcher.middleware import logcontext
 
 from .channel import FakeDelivery
 from .rig import consumer_spec, settle

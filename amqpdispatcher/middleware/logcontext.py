@@ -8,12 +8,12 @@ from collections.abc import Sequence
 from contextvars import ContextVar
 from typing import TYPE_CHECKING
 
+from ..retry.headers import RETRY_COUNT
 from .middleware import Middleware
-from .retry.headers import RETRY_COUNT
 
 if TYPE_CHECKING:
-    from .config import ConsumerSpec
-    from .message import Message
+    from ..config import ConsumerSpec
+    from ..message import Message
 
 _consuming: ContextVar[tuple[ConsumerSpec, Message] | None] = ContextVar(
     "amqp_dispatcher_consuming", default=None
