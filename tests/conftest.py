@@ -1,5 +1,6 @@
-"""Fixtures for tests against the real broker: a test-side client, and the daemon run as a
-subprocess through its real command line (brokers.py, daemons.py)."""
+"""Fixtures for the tests: a test-side client of the broker, the daemon run as a subprocess
+through its real command line (brokers.py, daemons.py), and TLS endpoints (tls_endpoints.py),
+one of which the unit tests use too. The tests outside tests/unit/ are marked `broker`."""
 
 from __future__ import annotations
 
