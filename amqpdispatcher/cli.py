@@ -6,40 +6,38 @@ import argparse
 import logging
 import math
 import os
-import signal
 import sys
 from collections.abc import Callable
 from importlib.metadata import version
-from typing import TYPE_CHECKING, NamedTuple
 
-import gevent
-
-from .blocking import MAX_BLOCKING_TIME, watch_event_loop
-from .config import LOG_FORMATS, Config, ConfigError, load_config
-from .daemon import Dispatcher
+from .arbiter import Arbiter, Settings, SignalQueue
+from .blocking import MAX_BLOCKING_TIME
+from .config import (
+    AUTO,
+    LOG_FORMATS,
+    MAX_PROCESSES,
+    Config,
+    ConfigError,
+    load_config,
+    warnings,
+)
 from .errors import EXIT_CONFIG, EXIT_FAILURE, DispatcherError, report
 from .excerpt import counted
 from .limits import DECIMAL, MAX_PORT
 from .loader import (
     LoadError,
-    StartFailed,
     add_working_directory_to_path,
-    create_middleware,
     load_consumer_classes,
     load_middleware_classes,
     load_startup_handler,
     one_line,
 )
 from .logs import LoggingSetupError, setup_logging, use_format
-from .middleware import logcontext
 from .references import warnings as exchange_warnings
+from .reimport import OwnModules
 from .replay import replay
-from .substitution import named
 from .url import DEFAULT_URL, Target, mask, parse_url
-
-if TYPE_CHECKING:
-    from .http import Endpoint
-    from .middleware import Middleware
+from .worker import Generation
 
 log = logging.getLogger("amqp-dispatcher")
 INTERRUPTED = 130  # the shell's status for a command stopped by SIGINT
@@ -72,14 +70,15 @@ def _start(args: argparse.Namespace) -> int:
     add_working_directory_to_path()
     if args.validate:
         return validate(args.config)
-    watch_event_loop(args.max_blocking_time)
-    return run(
-        args.config,
-        args.shutdown_timeout,
+    settings = Settings(
+        path=args.config,
+        shutdown_timeout=args.shutdown_timeout,
+        max_blocking_time=args.max_blocking_time,
+        worker_timeout=args.worker_timeout,
+        processes=args.processes,
         log_format=args.log_format,
-        http_port=args.http_port,
-        http_address=args.http_address,
     )
+    return run(settings, args.http_port, args.http_address)
 
 
 def _start_replay(args: argparse.Namespace) -> int:
@@ -109,7 +108,7 @@ def validate(path: str) -> int:
 
 def _all_warnings(config: Config) -> list[str]:
     # Exchange warnings are not logged at a start: there the broker is asked (topology.py).
-    return exchange_warnings(config) + _warnings(config)
+    return exchange_warnings(config) + warnings(config)
 
 
 def _print_findings(path: str, warnings: list[str], errors: list[str]) -> None:
@@ -118,113 +117,42 @@ def _print_findings(path: str, warnings: list[str], errors: list[str]) -> None:
             print(f"{path}: {kind}: {line}", file=sys.stderr)
 
 
-def run(
-    path: str,
-    shutdown_timeout: float,
-    *,
-    log_format: str | None = None,
-    http_port: int | None = None,
-    http_address: str | None = None,
-) -> int:
-    """The daemon; `log_format`, `http_port` and `http_address`, when given, win over the
-    config's."""
-    # From the very start, before the startup handler and the imports: SIGHUP never kills.
-    hangups = gevent.signal_handler(signal.SIGHUP, _on_hangup)
+def run(settings: Settings, http_port: int | None = None, http_address: str | None = None) -> int:
+    """The daemon: the arbiter and its workers. `http_port` and `http_address`, when given,
+    win over the config's."""
+    signals = SignalQueue()  # from the very start, before the imports: SIGHUP never kills
     try:
-        return _run(path, shutdown_timeout, log_format, http_port, http_address)
+        return _run(settings, signals)
     finally:
-        hangups.cancel()
+        signals.cancel()
 
 
-def _run(
-    path: str,
-    shutdown_timeout: float,
-    log_format: str | None,
-    http_port: int | None,
-    http_address: str | None,
-) -> int:
+def _run(settings: Settings, signals: SignalQueue) -> int:
+    path = settings.path
     try:
-        start = _prepare(path, log_format, http_port, http_address)
+        generation, targets = _prepare(settings)
     except DispatcherError as exc:
         return report(exc, path)
-    config, classes, targets, middleware, endpoint = start
-    try:
-        return Dispatcher(config, classes, targets, shutdown_timeout, middleware).run()
-    finally:
-        if endpoint is not None:
-            endpoint.stop()
+    return Arbiter(settings, generation, targets, signals).run()
 
 
-class _Start(NamedTuple):
-    config: Config
-    classes: dict[str, type]
-    targets: list[Target]
-    middleware: list[Middleware]
-    endpoint: Endpoint | None
-
-
-def _prepare(
-    path: str, log_format: str | None, http_port: int | None, http_address: str | None
-) -> _Start:
-    """All that comes before connecting: the config read, the log format set, the URL parsed,
-    the startup handler run, middleware and consumer classes imported, the endpoint started."""
+def _prepare(settings: Settings) -> tuple[Generation, list[Target]]:
+    """All that comes before the workers: the config read, the log format set, the URL parsed,
+    middleware and consumer classes imported."""
+    path = settings.path
     config = load_config(path)
-    log_format = log_format or config.log_format
-    use_format(log_format)
+    use_format(settings.log_format or config.log_format)
     url = os.environ.get("RABBITMQ_URL") or DEFAULT_URL
     targets = parse_url(url, os.environ.get("RABBITMQ_HEARTBEAT"))
     log.info("amqp-dispatcher %s: %s, broker %s", version("amqp-dispatcher"), path, mask(url))
-    for warning in _warnings(config):
+    for warning in warnings(config):
         log.warning("%s: %s", path, warning)
-    _run_startup_handler(config)
-    middleware = create_middleware(config)
-    if log_format == "json":  # the consume context costs the text format nothing
-        middleware = logcontext.around(middleware)
+    own_modules = OwnModules()
+    load_startup_handler(config)
+    load_middleware_classes(config)
     classes = load_consumer_classes(config)
-    endpoint = _endpoint(config, http_port, http_address)
-    if endpoint is not None:
-        middleware += endpoint.middleware  # last: the consume duration is consume's alone
-    return _Start(config, classes, targets, middleware, endpoint)
-
-
-def _endpoint(config: Config, port: int | None, address: str | None) -> Endpoint | None:
-    """The HTTP endpoint, listening, if the command line or the config gives a port."""
-    port = port or config.http.port
-    if port is None:
-        return None
-    from .http import Endpoint  # only now: without a port, nothing of it is even imported
-
-    endpoint = Endpoint(config.consumers)
-    endpoint.start(address or config.http.address, port, config.http.request_timeout)
-    return endpoint
-
-
-def _run_startup_handler(config: Config) -> None:
-    handler = load_startup_handler(config)
-    if handler is None:
-        return
-    try:
-        handler()
-    except KeyboardInterrupt:
-        raise
-    except BaseException as exc:
-        handler_name = named(config.startup_handler)
-        log.exception("startup_handler %s raised", handler_name)
-        raise StartFailed(f"startup_handler: {handler_name} raised {exc!r}") from None
-
-
-def _on_hangup() -> None:
-    log.warning("SIGHUP received; reloading is not supported, carrying on")
-
-
-def _warnings(config: Config) -> list[str]:
-    """What is valid but probably not meant, one line each with its YAML path."""
-    return [
-        f"{spec.path}.prefetch_count: 0 means unlimited: the broker sends every ready message "
-        "at once"
-        for spec in config.consumers
-        if spec.prefetch_count == 0
-    ]
+    own_modules.loaded()
+    return Generation(config, classes, own_modules), targets
 
 
 def _summary(config: Config) -> str:
@@ -270,6 +198,21 @@ def _add_run_options(parser: argparse.ArgumentParser) -> None:
         default=30.0,
         metavar="SECONDS",
         help="on SIGTERM/SIGINT, how long running consume calls may take (default: %(default)g)",
+    )
+    parser.add_argument(
+        "--processes",
+        type=_processes,
+        metavar="N",
+        help=f"worker processes, from 1 to {MAX_PROCESSES}, or '{AUTO}' for one per CPU "
+        "(default: the config's processes, else 1)",
+    )
+    parser.add_argument(
+        "--worker-timeout",
+        type=_seconds(),
+        default=30.0,
+        metavar="SECONDS",
+        help="kill and replace a worker that sends no heartbeat for this long, its event loop "
+        "blocked (default: %(default)g)",
     )
     parser.add_argument(
         "--max-blocking-time",
@@ -343,6 +286,15 @@ def _whole_number(expected: str, maximum: float = math.inf) -> Callable[[str], i
 
 
 _count = _whole_number("a whole number >= 1")
+_process_count = _whole_number(
+    f"a whole number from 1 to {MAX_PROCESSES}, or '{AUTO}'", MAX_PROCESSES
+)
+
+
+def _processes(value: str) -> int | str:
+    return AUTO if value == AUTO else _process_count(value)
+
+
 _port = _whole_number(f"a port from 1 to {MAX_PORT}", MAX_PORT)
 
 

@@ -179,10 +179,21 @@ class Dispatcher:
         consume calls short."""
         name = signal.Signals(signum).name
         if not self._stopping.is_set():
-            log.info("%s received; stopping", name)
+            self.stop(f"{name} received")
+        else:
+            self.hurry(f"{name} received again")
+
+    def stop(self, why: str) -> None:
+        """Stop as at SIGTERM; again, nothing more."""
+        if not self._stopping.is_set():
+            log.info("%s; stopping", why)
             self._stopping.set()
-        elif not self._hurry.is_set():
-            log.warning("%s received again; interrupting the running consume calls", name)
+
+    def hurry(self, why: str) -> None:
+        """Stop waiting for the running consume calls, as at a second SIGTERM."""
+        self.stop(why)
+        if not self._hurry.is_set():
+            log.warning("%s; interrupting the running consume calls", why)
             self._hurry.set()
 
     def _shut_down(self) -> None:

@@ -10,6 +10,7 @@ import logging
 log = logging.getLogger("amqp-dispatcher")
 
 EXIT_FAILURE = 1
+EXIT_RESTART = 75  # EX_TEMPFAIL: a worker's failure that a new start may mend (arbiter.py)
 EXIT_CONFIG = 78  # EX_CONFIG of sysexits.h
 
 
@@ -28,6 +29,13 @@ class ConfigurationError(DispatcherError):
     names): restarting cannot mend it."""
 
     exit_status = EXIT_CONFIG
+
+
+class MayPassError(DispatcherError):
+    """What a new start may mend: the worker exits EXIT_RESTART and the arbiter starts it again,
+    a bounded number of times, before the daemon stops with EXIT_FAILURE."""
+
+    exit_status = EXIT_RESTART
 
 
 class BrokerRefusal(DispatcherError):

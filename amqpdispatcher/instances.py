@@ -9,7 +9,7 @@ import gevent
 
 from . import backoff
 from .config import ConsumerSpec
-from .errors import DispatcherError
+from .errors import MayPassError
 from .interruption import Interrupted
 from .middleware import Hooks
 from .substitution import named
@@ -17,7 +17,7 @@ from .substitution import named
 log = logging.getLogger("amqp-dispatcher.pool")
 
 
-class PoolError(DispatcherError):
+class PoolError(MayPassError):
     """The consumer instances could not be created at the start; the text names the consumer's
     YAML path."""
 

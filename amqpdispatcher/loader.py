@@ -10,7 +10,7 @@ from collections.abc import Callable
 from typing import Any
 
 from .config import Config, ConsumerSpec
-from .errors import ConfigurationError, DispatcherError
+from .errors import ConfigurationError, MayPassError
 from .middleware import Middleware
 from .option_types import type_problems
 from .substitution import Substituted, named, shown
@@ -26,7 +26,7 @@ class LoadError(ConfigurationError):
         self.problems = problems
 
 
-class StartFailed(DispatcherError):
+class StartFailed(MayPassError):
     """Code named in the config failed at the start: the startup_handler raised, or a
     middleware could not be created. Perhaps something it needs is not up yet: a restart may
     mend it."""

@@ -11,6 +11,7 @@ from datetime import datetime, timezone
 
 import gevent
 
+from . import identity
 from .errors import ConfigurationError
 from .middleware import logcontext
 
@@ -26,10 +27,14 @@ class LoggingSetupError(ConfigurationError):
 
 class TextFormatter(logging.Formatter):
     """A record as text, its message, traceback and stack each cut to MAX_TEXT characters: a
-    consumer's exception with megabytes of message makes a line of at most a few hundred KB."""
+    consumer's exception with megabytes of message makes a line of at most a few hundred KB.
+    In a worker the message starts with 'worker=N pid=P: '."""
 
     def formatMessage(self, record: logging.LogRecord) -> str:
         record.message = bounded(record.message)
+        worker = identity.label()
+        if worker:
+            record.message = f"{worker}: {record.message}"
         return super().formatMessage(record)
 
     def formatException(self, ei) -> str:
@@ -48,9 +53,9 @@ def bounded(text: str) -> str:
 
 class JsonFormatter(TextFormatter):
     """A record as one JSON object on one line: time (ISO 8601, UTC), level, logger, message,
-    the consume context when the record is logged inside a consume call (logcontext), and
-    exc_info and stack_info, formatted, when the record has them; each text cut as
-    TextFormatter cuts it."""
+    the worker's number and pid in a worker, the consume context when the record is logged
+    inside a consume call (logcontext), and exc_info and stack_info, formatted, when the record
+    has them; each text cut as TextFormatter cuts it."""
 
     def format(self, record: logging.LogRecord) -> str:
         line = {
@@ -59,6 +64,8 @@ class JsonFormatter(TextFormatter):
             "logger": record.name,
             "message": bounded(record.getMessage()),
         }
+        if identity.worker() is not None:
+            line.update(worker=identity.worker(), pid=record.process)
         line.update(logcontext.fields())
         if record.exc_info:
             line["exc_info"] = self.formatException(record.exc_info)

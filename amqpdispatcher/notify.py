@@ -1,13 +1,19 @@
 """systemd's notification protocol (sd_notify), for units of Type=notify: one datagram of
 "KEY=value" lines to the socket named by $NOTIFY_SOCKET, a name starting with "@" being
 abstract. Without $NOTIFY_SOCKET, as outside systemd, nothing is sent. A message that cannot be
-sent is logged, never fatal: the daemon's work does not depend on it."""
+sent is logged, never fatal: the daemon's work does not depend on it.
+
+The arbiter speaks it to systemd, and each worker to the arbiter, which gives the worker a
+$NOTIFY_SOCKET of its own (arbiter.py): READY=1 when every pool consumes, STATUS=..., and
+heartbeats with the worker's readiness."""
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import socket
+import time
 from collections.abc import Callable
 
 import gevent
@@ -15,9 +21,32 @@ import gevent
 log = logging.getLogger("amqp-dispatcher")
 
 
-def ready(status: str) -> None:
+def ready(status: str, main_pid: int | None = None) -> None:
     """Every pool consumes: systemd ends the start (and starts its watchdog, if any)."""
-    _send(f"READY=1\nSTATUS={status}")
+    pid = "" if main_pid is None else f"\nMAINPID={main_pid}"
+    _send(f"READY=1\nSTATUS={status}{pid}")
+
+
+def reloading() -> None:
+    """A reload starts; ready() ends it. systemd wants the time of the request with it."""
+    microseconds = time.clock_gettime_ns(time.CLOCK_MONOTONIC) // 1000
+    _send(f"RELOADING=1\nMONOTONIC_USEC={microseconds}\nSTATUS=reloading")
+
+
+def heartbeat(readiness: dict | None) -> None:
+    """A worker's sign of life to its arbiter, with its readiness (readiness.py) if it has one."""
+    state = "" if readiness is None else "\nREADINESS=" + json.dumps(readiness)
+    _send(f"WATCHDOG=1{state}")
+
+
+def parse(datagram: bytes) -> dict[str, str]:
+    """The KEY=value lines of a datagram; lines without '=' are ignored, as systemd does."""
+    fields = {}
+    for line in datagram.decode("utf-8", "replace").splitlines():
+        key, equals, value = line.partition("=")
+        if equals:
+            fields[key] = value
+    return fields
 
 
 def status(text: str) -> None:

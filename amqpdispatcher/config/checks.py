@@ -134,12 +134,12 @@ def int_between(minimum: int, maximum: int) -> Parser:
     # bool is a subclass of int, but `consumer_count: true` is a mistake, not 1.
     return scalar(
         f"an integer from {minimum} to {maximum}",
-        lambda v: _is_int(v) and minimum <= v <= maximum,
-        _read_int,
+        lambda v: is_int(v) and minimum <= v <= maximum,
+        read_int,
     )
 
 
-def _is_int(value: object) -> bool:
+def is_int(value: object) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
 
 
@@ -191,7 +191,7 @@ def _is_seconds(value: object) -> bool:
 # by, as the setting's type, or as it is when it does not read as one (the check then names it).
 
 
-def _read_int(value: str) -> int | str:
+def read_int(value: str) -> int | str:
     if not _DIGITS.fullmatch(value):
         return value
     try:

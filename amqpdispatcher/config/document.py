@@ -13,6 +13,7 @@ from .environment import substitute
 from .exchanges import ExchangeSpec, exchange
 from .http import NO_HTTP, HttpSpec, http
 from .middleware import middleware
+from .processes import PROCESSES
 from .queues import QueueSpec, queue
 from .retry_queues import retry_queues
 from .yamlfile import Unreadable, read_yaml
@@ -45,6 +46,7 @@ class Config:
     retry_queues: tuple[QueueSpec, ...] = ()
     log_format: str = "text"  # one of LOG_FORMATS; --log-format wins
     http: HttpSpec = NO_HTTP
+    processes: int | str = 1  # a number, or "auto" (processes.py); --processes wins
 
 
 def load_config(path: str, environ: Mapping[str, str] = os.environ) -> Config:
@@ -77,6 +79,16 @@ def _build_config(
     return config
 
 
+def warnings(config: Config) -> list[str]:
+    """What is valid but probably not meant, one line each with its YAML path."""
+    return [
+        f"{spec.path}.prefetch_count: 0 means unlimited: the broker sends every ready message "
+        "at once"
+        for spec in config.consumers
+        if spec.prefetch_count == 0
+    ]
+
+
 _FIELDS = {
     "startup_handler": (IMPORT_PATH, None),
     "middleware": (middleware, ()),
@@ -85,4 +97,5 @@ _FIELDS = {
     "consumers": (list_of(consumer, non_empty=True), REQUIRED),
     "log_format": (one_of(*LOG_FORMATS), "text"),
     "http": (http, NO_HTTP),
+    "processes": (PROCESSES, 1),
 }

@@ -13,6 +13,7 @@ import gevent.event
 import pika.exceptions
 from pika.adapters.gevent_connection import GeventConnection
 
+from ..identity import worker as worker_number
 from ..url import Target
 from .channel import Channel
 from .errors import ConnectionFailed, Refused
@@ -28,8 +29,11 @@ guard_transport_setup()
 
 
 def connection_name() -> str:
-    """HOSTNAME-PID-RANDOM: tells operators, in the management UI, where a connection comes from."""
-    return f"{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:8]}"
+    """HOSTNAME-PID-RANDOM, or HOSTNAME-PID-wN-RANDOM in worker N: tells operators, in the
+    management UI, where a connection comes from."""
+    number = worker_number()
+    worker = "" if number is None else f"-w{number}"
+    return f"{socket.gethostname()}-{os.getpid()}{worker}-{uuid.uuid4().hex[:8]}"
 
 
 def connect(targets: Iterable[Target], name: str) -> Connection:

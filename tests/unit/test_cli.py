@@ -12,7 +12,8 @@ from cli_output import UNLIMITED, assert_clean_failure
 from daemons import consumer_config
 from waiting import wait_for
 
-from amqpdispatcher.errors import EXIT_CONFIG, EXIT_FAILURE
+from amqpdispatcher.arbiter import MAX_START_FAILURES
+from amqpdispatcher.errors import EXIT_CONFIG, EXIT_FAILURE, EXIT_RESTART
 
 DEAD_URL = "amqp://guest:guest@127.0.0.1:1/"
 
@@ -297,8 +298,8 @@ def test_sigint_during_the_start_stops_without_a_traceback(daemon_factory):
     config["startup_handler"] = "oddities:wait_for_sigint"
     daemon = daemon_factory(config, RABBITMQ_URL=DEAD_URL).start()
     wait_for(lambda: daemon.records("startup"), what="the startup handler")
-    assert daemon.stop(signal.SIGINT) == 130
-    assert "WARNING [amqp-dispatcher] interrupted by SIGINT (KeyboardInterrupt)" in daemon.log()
+    assert daemon.stop(signal.SIGINT) == 0
+    assert "told by the arbiter to stop while starting; stopped" in daemon.log()
     assert "Traceback" not in daemon.log()
 
 
@@ -308,10 +309,16 @@ def test_an_unexpected_error_is_logged_with_its_traceback(daemon_factory):
     result = daemon_factory(config, RABBITMQ_URL=DEAD_URL).run()
     assert result.returncode == 1, result.stdout
     lines = result.stdout.splitlines()
-    error = " ERROR [amqp-dispatcher] stopping on an unexpected error: RuntimeError: simulated bug"
-    (index,) = [i for i, line in enumerate(lines) if line.endswith(error)]
-    assert lines[index + 1] == "Traceback (most recent call last):"
-    assert lines[-1] == "RuntimeError: simulated bug"
+    error = ": stopping on an unexpected error: RuntimeError: simulated bug"
+    starts = [i for i, line in enumerate(lines) if line.endswith(error)]
+    assert len(starts) == MAX_START_FAILURES  # a worker's bug: restarted, then given up
+    for index in starts:
+        assert lines[index + 1] == "Traceback (most recent call last):"
+        assert lines[index + 1 :].index("RuntimeError: simulated bug") > 0
+    assert lines[-2].endswith(
+        f"worker 1 failed to start {MAX_START_FAILURES} times in a row, the last time: "
+        f"exited with status {EXIT_RESTART}; stopping"
+    )
     assert_tracebacks_are_logged(result.stdout)
 
 

@@ -1,0 +1,154 @@
+"""A worker process: forked by the arbiter (arbiter.py), it runs the whole config as a
+single-process daemon would (daemon.py), tells the arbiter how it is doing over the arbiter's
+own $NOTIFY_SOCKET (notify.py), and stops when the arbiter asks, or when the arbiter is gone."""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import gevent
+
+from . import identity, notify
+from .blocking import watch_event_loop
+from .config import Config
+from .daemon import Dispatcher
+from .errors import DispatcherError, report
+from .loader import StartFailed, create_middleware, load_consumer_classes, load_startup_handler
+from .middleware import Middleware, logcontext
+from .reimport import OwnModules
+from .substitution import named
+from .url import Target
+
+log = logging.getLogger("amqp-dispatcher")
+
+# Set by the arbiter for its workers' start-up, replaced in each worker: the arbiter's.
+_SYSTEMD_VARIABLES = ("NOTIFY_SOCKET", "WATCHDOG_USEC", "WATCHDOG_PID")
+
+
+@dataclass(frozen=True)
+class Generation:
+    """The config workers run, and the consumer classes the arbiter imported for it; None
+    after a SIGHUP, when each worker imports the operator's modules afresh (reimport.py)."""
+
+    config: Config
+    classes: dict[str, type] | None
+    own_modules: OwnModules
+
+
+@dataclass(frozen=True)
+class Plan:
+    """What a worker is started with."""
+
+    number: int
+    generation: Generation
+    targets: list[Target]
+    shutdown_timeout: float
+    max_blocking_time: float
+    heartbeat_interval: float
+    notify_socket: str  # the arbiter's socket for this worker, '@' first for an abstract name
+    arbiter_pid: int
+    log_format: str
+
+
+def run(plan: Plan, forget_arbiter: Callable[[], None]) -> int:
+    """The worker's life, in the child just forked; returns its exit status."""
+    gevent.reinit()  # the loop the arbiter made is not this process's
+    forget_arbiter()
+    identity.become_worker(plan.number)
+    for name in _SYSTEMD_VARIABLES:
+        os.environ.pop(name, None)
+    os.environ["NOTIFY_SOCKET"] = plan.notify_socket
+    # A hangup of the terminal reaches every process of the group: SIGHUP is the arbiter's.
+    signal.signal(signal.SIGHUP, signal.SIG_IGN)
+    for signum in _Link.SIGNALS:  # until the dispatcher takes them, even from a blocked start
+        signal.signal(signum, _stop_starting)
+    watch_event_loop(plan.max_blocking_time)
+    config = plan.generation.config
+    try:
+        dispatcher = _dispatcher(plan)
+    except DispatcherError as exc:
+        return report(exc, config.source)
+    except _StoppedStarting:
+        log.info("told by the arbiter to stop while starting; stopped")
+        return 0
+    link = _Link(plan, dispatcher)
+    try:
+        return dispatcher.run()
+    finally:
+        link.close()
+
+
+def _dispatcher(plan: Plan) -> Dispatcher:
+    generation = plan.generation
+    config = generation.config
+    classes = generation.classes
+    if classes is None:
+        generation.own_modules.forget()
+        classes = load_consumer_classes(config)
+    _run_startup_handler(config)
+    middleware = _middleware(config, plan.log_format)
+    return Dispatcher(config, classes, plan.targets, plan.shutdown_timeout, middleware)
+
+
+def _middleware(config: Config, log_format: str) -> list[Middleware]:
+    middleware = create_middleware(config)
+    if log_format == "json":  # the consume context costs the text format nothing
+        middleware = logcontext.around(middleware)
+    return middleware
+
+
+def _run_startup_handler(config: Config) -> None:
+    handler = load_startup_handler(config)
+    if handler is None:
+        return
+    try:
+        handler()
+    except KeyboardInterrupt:
+        raise
+    except BaseException as exc:
+        handler_name = named(config.startup_handler)
+        log.exception("startup_handler %s raised", handler_name)
+        raise StartFailed(f"startup_handler: {handler_name} raised {exc!r}") from None
+
+
+class _StoppedStarting(KeyboardInterrupt):
+    """The arbiter asked the worker to stop before it could consume: an interruption, as
+    KeyboardInterrupt is, which the start lets through wherever it runs the operator's code."""
+
+
+def _stop_starting(signum: int, frame: object) -> None:
+    raise _StoppedStarting
+
+
+class _Link:
+    """The arbiter's side of the worker: SIGUSR1 stops it as SIGTERM would, SIGUSR2 cuts the
+    drain short as a second SIGTERM would (the arbiter's own signals, so that a SIGTERM that
+    reaches both the arbiter and its workers, from systemd or a terminal, counts once); a
+    heartbeat every interval, which also notices the arbiter gone."""
+
+    SIGNALS = (signal.SIGUSR1, signal.SIGUSR2)
+
+    def __init__(self, plan: Plan, dispatcher: Dispatcher) -> None:
+        self._plan = plan
+        self._dispatcher = dispatcher
+        stop, hurry = self.SIGNALS
+        self._handlers = [
+            gevent.signal_handler(stop, dispatcher.stop, "told by the arbiter"),
+            gevent.signal_handler(hurry, dispatcher.hurry, "told again by the arbiter"),
+        ]
+        self._beats = gevent.spawn(self._beat)
+
+    def close(self) -> None:
+        self._beats.kill()
+        for handler in self._handlers:
+            handler.cancel()
+
+    def _beat(self) -> None:
+        while os.getppid() == self._plan.arbiter_pid:
+            notify.heartbeat(None)
+            gevent.sleep(self._plan.heartbeat_interval)
+        self._dispatcher.stop(f"the arbiter (pid {self._plan.arbiter_pid}) is gone")
