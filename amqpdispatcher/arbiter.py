@@ -403,9 +403,8 @@ class Arbiter:
         slots = range(1, self._count + 1)
         if all(slot in self._slots and self._slots[slot].consuming for slot in slots):
             self._announce = False
-            status = f"all {counted(self._count, 'worker')} consuming"
-            log.info("%s", status)
-            notify.ready(status, main_pid=os.getpid())
+            log.info("workers ready: %d of %d, each consuming every pool", self._count, self._count)
+            notify.ready(f"ready: {counted(self._count, 'worker')} consuming", os.getpid())
 
     def _processes(self, config: Config) -> int:
         chosen = self._settings.processes

@@ -69,7 +69,8 @@ class Daemon:
         )
 
     def wait_ready(self, timeout: float = 20.0) -> Daemon:
-        wait_for(lambda: "ready:" in self.log() or self.process.poll() is not None, timeout)
+        ready = "workers ready:"  # the arbiter's, once every worker consumes
+        wait_for(lambda: ready in self.log() or self.process.poll() is not None, timeout)
         assert self.process.poll() is None, f"daemon exited early:\n{self.log()}"
         return self
 
@@ -79,6 +80,13 @@ class Daemon:
 
     def log(self) -> str:
         return self.log_path.read_text() if self.log_path.exists() else ""
+
+    def workers(self) -> dict[int, int]:
+        """The pid of each worker the arbiter started last, by worker number, from its log."""
+        started = re.findall(
+            r"INFO \[amqp-dispatcher\] worker (\d+) started: pid (\d+)$", self.log(), re.M
+        )
+        return {int(number): int(pid) for number, pid in started}
 
     def records(self, event: str | None = None) -> list[dict]:
         if not self.record_path.exists():
@@ -124,10 +132,11 @@ def with_middleware(config: dict, *classes: str) -> dict:
 
 
 def daemon_connection(daemon) -> tuple[str, int]:
-    """The connection_name and heartbeat timeout of the daemon's connection, as its node lists
-    them (a throwaway node: rabbitmqctl reaches no other); found by the daemon's pid inside its
-    HOSTNAME-PID-RANDOM connection_name."""
-    pattern = re.compile(rf'"connection_name","([^"]*-{daemon.process.pid}-[0-9a-f]{{8}})"')
+    """The connection_name and heartbeat timeout of the connection of the daemon's worker 1, as
+    its node lists them (a throwaway node: rabbitmqctl reaches no other); found by the worker's
+    pid inside its HOSTNAME-PID-w1-RANDOM connection_name."""
+    pid = wait_for(lambda: daemon.workers().get(1), what="worker 1")
+    pattern = re.compile(rf'"connection_name","([^"]*-{pid}-w1-[0-9a-f]{{8}})"')
 
     def find():
         columns = ("--no-table-headers", "timeout", "client_properties")

@@ -48,6 +48,7 @@ class Scripted:
         work = msg.json()
         record(
             event="consume",
+            pid=os.getpid(),
             instance=self.instance,
             id=work.get("id"),
             text=msg.text,

@@ -1,10 +1,13 @@
-"""example/supervisor/amqp-dispatcher.conf under a real supervisord: the daemon consumes, and
-`supervisorctl stop` stops it without losing a message."""
+"""example/supervisor/amqp-dispatcher.conf under a real supervisord: the daemon consumes,
+`supervisorctl stop` stops it without losing a message, and `supervisorctl signal HUP` replaces
+its workers."""
 
 from __future__ import annotations
 
+import contextlib
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 from daemons import TESTS, consumer_config
@@ -12,18 +15,33 @@ from recipes import RECIPE_BINARY, RECIPE_CONFIG, SUPERVISOR_PROGRAM, supervisor
 from waiting import wait_for
 
 
-def test_supervisorctl_stop_loses_nothing(broker, daemon_factory, tmp_path):
-    queue, go = broker.queue_name(), tmp_path / "go"
-    daemon = daemon_factory(consumer_config(queue, count=3, prefetch=3))
-    conf = _supervisord_conf(tmp_path, daemon)
+@contextlib.contextmanager
+def supervised(directory: Path, daemon) -> Iterator[Path]:
+    """A supervisord of the test's own running the recipe's program for `daemon`, until the
+    daemon is ready under it; its config's path."""
+    conf = _supervisord_conf(directory, daemon)
     supervisord = subprocess.Popen(
         [sys.executable, "-m", "supervisor.supervisord", "--nodaemon", "-c", str(conf)],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
     try:
-        wait_for(lambda: "ready:" in daemon.log(), what="the daemon ready under supervisord")
+        wait_for(lambda: "workers ready:" in daemon.log(), what="the daemon ready")
         wait_for(lambda: "RUNNING" in _supervisorctl(conf, "status", "amqp-dispatcher"))
+        yield conf
+    finally:
+        supervisord.terminate()
+        try:
+            supervisord.wait(60)
+        except subprocess.TimeoutExpired:
+            supervisord.kill()
+            supervisord.wait()
+
+
+def test_supervisorctl_stop_loses_nothing(broker, daemon_factory, tmp_path):
+    queue, go = broker.queue_name(), tmp_path / "go"
+    daemon = daemon_factory(consumer_config(queue, count=3, prefetch=3))
+    with supervised(tmp_path, daemon) as conf:
         broker.publish_many(queue, [{"id": n, "do": ["ack"]} for n in range(7)])
         broker.publish_many(queue, [{"id": n, "do": [["await-file", str(go)]]} for n in (7, 8, 9)])
         wait_for(lambda: len(daemon.records("done")) == 7, what="seven messages done")
@@ -45,13 +63,24 @@ def test_supervisorctl_stop_loses_nothing(broker, daemon_factory, tmp_path):
         assert (
             "stopped: amqp-dispatcher (exit status 0)" in (tmp_path / "supervisord.log").read_text()
         )
-    finally:
-        supervisord.terminate()
-        try:
-            supervisord.wait(60)
-        except subprocess.TimeoutExpired:
-            supervisord.kill()
-            supervisord.wait()
+
+
+def test_supervisorctl_signal_hup_rolls_the_workers(broker, daemon_factory, tmp_path):
+    queue = broker.queue_name()
+    daemon = daemon_factory(consumer_config(queue, count=3, prefetch=3))
+    with supervised(tmp_path, daemon) as conf:
+        before = daemon.workers()[1]
+        signalled = _supervisorctl(conf, "signal", "HUP", "amqp-dispatcher")
+        assert "amqp-dispatcher: signalled" in signalled
+        wait_for(lambda: "reloaded: 1 worker on the new config" in daemon.log(), what="the roll")
+        assert daemon.workers()[1] != before
+        broker.publish_many(queue, [{"id": n, "do": ["ack"]} for n in range(5)])
+        wait_for(lambda: len(daemon.records("done")) == 5, what="five messages done")
+        assert "RUNNING" in _supervisorctl(conf, "status", "amqp-dispatcher")
+        assert {r["pid"] for r in daemon.records("consume")} == {daemon.workers()[1]}
+        assert "amqp-dispatcher: stopped" in _supervisorctl(conf, "stop", "amqp-dispatcher")
+        supervisord_log = (tmp_path / "supervisord.log").read_text()
+        assert "stopped: amqp-dispatcher (exit status 0)" in supervisord_log
 
 
 def _supervisord_conf(directory: Path, daemon) -> Path:

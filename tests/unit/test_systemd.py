@@ -43,7 +43,8 @@ def test_the_units_notify_and_wait_out_the_stop(unit):
     settings = unit_settings(SYSTEMD / unit)
     assert RECIPE_BINARY in settings["ExecStart"]
     assert settings["Type"] == "notify" and settings["NotifyAccess"] == "main"
-    assert settings["KillSignal"] == "SIGTERM"
+    assert settings["KillSignal"] == "SIGTERM" and settings["KillMode"] == "mixed"
+    assert settings["ExecReload"] == "/bin/kill -HUP $MAINPID"
     assert settings["Restart"] == "on-failure" and settings["RestartPreventExitStatus"] == "78"
     grace = shutdown_timeout(settings["ExecStart"])
     assert float(settings["TimeoutStopSec"]) > grace + SHUTDOWN_CALLS_TIMEOUT
