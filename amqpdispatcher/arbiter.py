@@ -54,14 +54,17 @@ class Settings:
 
 
 class SignalQueue:
-    """SIGTERM, SIGINT and SIGHUP, queued from the moment it is made, for the loop to act on:
-    during the start, too, a SIGHUP does not kill and a SIGTERM stops before any worker starts."""
+    """Signals queued for the arbiter's loop to act on, from the moment each is added: caught
+    at the C level, so that a start that does not yield to gevent is not killed by them."""
 
-    def __init__(self) -> None:
+    def __init__(self, *signums: int) -> None:
         self.queued: deque[int] = deque()
-        self._handlers = [
-            gevent.signal_handler(signum, self.queued.append, signum)
-            for signum in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP)
+        self._handlers: list = []
+        self.add(*signums)
+
+    def add(self, *signums: int) -> None:
+        self._handlers += [
+            gevent.signal_handler(signum, self.queued.append, signum) for signum in signums
         ]
 
     def cancel(self) -> None:

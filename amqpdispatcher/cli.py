@@ -6,6 +6,7 @@ import argparse
 import logging
 import math
 import os
+import signal
 import sys
 from collections.abc import Callable
 from importlib.metadata import version
@@ -21,7 +22,7 @@ from .config import (
     load_config,
     warnings,
 )
-from .errors import EXIT_CONFIG, EXIT_FAILURE, DispatcherError, report
+from .errors import EXIT_CONFIG, EXIT_FAILURE, EXIT_RESTART, DispatcherError, report
 from .excerpt import counted
 from .limits import DECIMAL, MAX_PORT
 from .loader import (
@@ -31,6 +32,7 @@ from .loader import (
     load_middleware_classes,
     load_startup_handler,
     one_line,
+    run_startup_handler,
 )
 from .logs import LoggingSetupError, setup_logging, use_format
 from .references import warnings as exchange_warnings
@@ -120,7 +122,7 @@ def _print_findings(path: str, warnings: list[str], errors: list[str]) -> None:
 def run(settings: Settings, http_port: int | None = None, http_address: str | None = None) -> int:
     """The daemon: the arbiter and its workers. `http_port` and `http_address`, when given,
     win over the config's."""
-    signals = SignalQueue()  # from the very start, before the imports: SIGHUP never kills
+    signals = SignalQueue(signal.SIGHUP)  # from the very start: SIGHUP never kills
     try:
         return _run(settings, signals)
     finally:
@@ -132,7 +134,9 @@ def _run(settings: Settings, signals: SignalQueue) -> int:
     try:
         generation, targets = _prepare(settings)
     except DispatcherError as exc:
-        return report(exc, path)
+        status = report(exc, path)
+        return EXIT_FAILURE if status == EXIT_RESTART else status  # the arbiter's own start
+    signals.add(signal.SIGTERM, signal.SIGINT)  # from now on, they stop the workers
     return Arbiter(settings, generation, targets, signals).run()
 
 
@@ -148,7 +152,7 @@ def _prepare(settings: Settings) -> tuple[Generation, list[Target]]:
     for warning in warnings(config):
         log.warning("%s: %s", path, warning)
     own_modules = OwnModules()
-    load_startup_handler(config)
+    run_startup_handler(config)
     load_middleware_classes(config)
     classes = load_consumer_classes(config)
     own_modules.loaded()

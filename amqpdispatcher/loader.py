@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib
 import inspect
+import logging
 import os
 import sys
 from collections.abc import Callable
@@ -14,6 +15,8 @@ from .errors import ConfigurationError, MayPassError
 from .middleware import Middleware
 from .option_types import type_problems
 from .substitution import Substituted, named, shown
+
+log = logging.getLogger("amqp-dispatcher")
 
 
 class LoadError(ConfigurationError):
@@ -73,6 +76,21 @@ def load_startup_handler(config: Config) -> Callable[[], object] | None:
     if not callable(handler):
         raise LoadError([f"startup_handler: {shown(config.startup_handler)} is not callable"])
     return handler
+
+
+def run_startup_handler(config: Config) -> None:
+    """The config's startup handler, if any, imported and called; StartFailed if it raises."""
+    handler = load_startup_handler(config)
+    if handler is None:
+        return
+    try:
+        handler()
+    except KeyboardInterrupt:
+        raise
+    except BaseException as exc:
+        handler_name = named(config.startup_handler)
+        log.exception("startup_handler %s raised", handler_name)
+        raise StartFailed(f"startup_handler: {handler_name} raised {exc!r}") from None
 
 
 def load_consumer_classes(config: Config) -> dict[str, type]:

@@ -17,10 +17,9 @@ from .blocking import watch_event_loop
 from .config import Config
 from .daemon import Dispatcher
 from .errors import DispatcherError, report
-from .loader import StartFailed, create_middleware, load_consumer_classes, load_startup_handler
+from .loader import create_middleware, load_consumer_classes, run_startup_handler
 from .middleware import Middleware, logcontext
 from .reimport import OwnModules
-from .substitution import named
 from .url import Target
 
 log = logging.getLogger("amqp-dispatcher")
@@ -86,10 +85,10 @@ def _dispatcher(plan: Plan) -> Dispatcher:
     generation = plan.generation
     config = generation.config
     classes = generation.classes
-    if classes is None:
+    if classes is None:  # after a SIGHUP: the operator's code as it is now
         generation.own_modules.forget()
+        run_startup_handler(config)
         classes = load_consumer_classes(config)
-    _run_startup_handler(config)
     middleware = _middleware(config, plan.log_format)
     return Dispatcher(config, classes, plan.targets, plan.shutdown_timeout, middleware)
 
@@ -99,20 +98,6 @@ def _middleware(config: Config, log_format: str) -> list[Middleware]:
     if log_format == "json":  # the consume context costs the text format nothing
         middleware = logcontext.around(middleware)
     return middleware
-
-
-def _run_startup_handler(config: Config) -> None:
-    handler = load_startup_handler(config)
-    if handler is None:
-        return
-    try:
-        handler()
-    except KeyboardInterrupt:
-        raise
-    except BaseException as exc:
-        handler_name = named(config.startup_handler)
-        log.exception("startup_handler %s raised", handler_name)
-        raise StartFailed(f"startup_handler: {handler_name} raised {exc!r}") from None
 
 
 class _StoppedStarting(KeyboardInterrupt):
