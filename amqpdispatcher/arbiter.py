@@ -406,7 +406,7 @@ class Arbiter:
         slots = range(1, self._count + 1)
         if all(slot in self._slots and self._slots[slot].consuming for slot in slots):
             self._announce = False
-            log.info("workers ready: %d of %d, each consuming every pool", self._count, self._count)
+            log.info("workers consuming: %d of %d, each on every pool", self._count, self._count)
             notify.ready(f"ready: {counted(self._count, 'worker')} consuming", os.getpid())
 
     def _processes(self, config: Config) -> int:

@@ -18,6 +18,12 @@ from nodes import Node
 from waiting import wait_for
 
 TESTS = Path(__file__).parent
+WORKER = r"worker=\d+ pid=\d+: "  # how a worker's log lines start, after the logger's name
+
+
+def worker_label(daemon: Daemon, number: int = 1) -> str:
+    """What the log lines of the daemon's worker `number` start with."""
+    return f"worker={number} pid={daemon.workers()[number]}"
 
 
 class Daemon:
@@ -69,7 +75,7 @@ class Daemon:
         )
 
     def wait_ready(self, timeout: float = 20.0) -> Daemon:
-        ready = "workers ready:"  # the arbiter's, once every worker consumes
+        ready = "workers consuming:"  # the arbiter's, once every worker consumes
         wait_for(lambda: ready in self.log() or self.process.poll() is not None, timeout)
         assert self.process.poll() is None, f"daemon exited early:\n{self.log()}"
         return self
@@ -83,9 +89,7 @@ class Daemon:
 
     def workers(self) -> dict[int, int]:
         """The pid of each worker the arbiter started last, by worker number, from its log."""
-        started = re.findall(
-            r"INFO \[amqp-dispatcher\] worker (\d+) started: pid (\d+)$", self.log(), re.M
-        )
+        started = re.findall(r"worker (\d+) started: pid (\d+)", self.log())
         return {int(number): int(pid) for number, pid in started}
 
     def records(self, event: str | None = None) -> list[dict]:

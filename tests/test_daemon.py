@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 from brokers import BROKER, SHARED, broker_url
-from daemons import consumer_config, daemon_connection
+from daemons import WORKER, consumer_config, daemon_connection, worker_label
 from nodes import Node, ThrowawayNode
 from scripted import THROWABLES
 from waiting import wait_for
@@ -141,7 +141,8 @@ def test_a_missing_dead_letter_exchange_is_warned_of_and_an_existing_one_is_not(
     assert daemon.stop() == 0
     warnings = [line for line in daemon.log().splitlines() if "dead-letter exchange" in line]
     assert [line.partition(" WARNING ")[2] for line in warnings] == [
-        f"[amqp-dispatcher.topology] {daemon.config_path}: queues[0].x_dead_letter_exchange: "
+        f"[amqp-dispatcher.topology] {worker_label(daemon)}: "
+        f"{daemon.config_path}: queues[0].x_dead_letter_exchange: "
         f"dead-letter exchange '{missing}' does not exist: messages dead-lettered from queue "
         f"'{lonely}' (nack or reject without requeue, expiry, overflow) are dropped"
     ]
@@ -265,7 +266,7 @@ def test_connection_name_tells_where_the_daemon_runs(node, node_broker, daemon_f
     daemon = started(daemon_factory, consumer_config(node_broker.queue_name()), node)
     name, _ = daemon_connection(daemon)
     assert daemon.stop() == 0
-    assert name.startswith(f"{socket.gethostname()}-{daemon.process.pid}-")
+    assert name.startswith(f"{socket.gethostname()}-{daemon.workers()[1]}-w1-")
 
 
 def test_dead_hosts_in_the_url_are_skipped(broker, daemon_factory):
@@ -392,18 +393,18 @@ def test_greenlets_a_consumer_spawns_report_their_errors_through_logging(broker,
     wait_for(lambda: daemon.records("done"))
     assert daemon.stop() == 0
     assert re.search(
-        r"ERROR \[amqp-dispatcher\] <Greenlet at \w+: _fail_in_a_greenlet> failed with "
+        rf"ERROR \[amqp-dispatcher\] {WORKER}<Greenlet at \w+: _fail_in_a_greenlet> failed with "
         r"LookupError\nTraceback",
         daemon.log(),
     )
     assert "LookupError: lost in a greenlet of the consumer's own" in daemon.log()
 
 
-def test_sighup_is_logged_and_the_daemon_carries_on(broker, daemon_factory):
+def test_sighup_replaces_the_worker_and_the_daemon_carries_on(broker, daemon_factory):
     queue = broker.queue_name()
     daemon = started(daemon_factory, consumer_config(queue))
     daemon.process.send_signal(signal.SIGHUP)
-    wait_for(lambda: "SIGHUP received; reloading is not supported, carrying on" in daemon.log())
+    wait_for(lambda: "reloaded: 1 worker on the new config" in daemon.log())
     broker.publish(queue, {"id": 1})
     wait_for(lambda: daemon.records("done"))
     assert daemon.stop() == 0
@@ -437,12 +438,13 @@ def test_a_fatal_start_logs_its_error_first_then_stops(broker, daemon_factory):
     broker.queues.append("unused")
     assert result.returncode == 1
     lines = result.stdout.splitlines()
-    (error,) = [i for i, line in enumerate(lines) if " ERROR " in line]
+    error, arbiter = [i for i, line in enumerate(lines) if " ERROR " in line]
     assert lines[error].endswith(
         f"consumers[0]: cannot consume '{missing}': NOT_FOUND - no "
         f"queue '{missing}' in vhost '{BROKER.vhost}' (404)"
     )
-    assert lines[error + 1].endswith("INFO [oddities] shutdown(None)")
+    assert re.search(rf"INFO \[oddities\] {WORKER}shutdown\(None\)$", lines[error + 1])
+    assert lines[arbiter].endswith("exited with status 1, which no restart mends")
     assert lines[-1].endswith("INFO [amqp-dispatcher] stopped")
     assert "subscribing again" not in result.stdout
 
@@ -460,7 +462,7 @@ def test_greenlets_a_consumer_spawns_cannot_end_the_daemon(broker, daemon_factor
     assert daemon.stop() == 0
     log = daemon.log()
     assert re.search(
-        r"ERROR \[amqp-dispatcher\] <Greenlet .*exit>\(5\)> failed with SystemExit", log
+        rf"ERROR \[amqp-dispatcher\] {WORKER}<Greenlet .*exit>\(5\)> failed with SystemExit", log
     )
     assert "failed with KeyboardInterrupt" in log
     assert "SystemExit: 4" in log  # the timer left running
@@ -493,5 +495,5 @@ def test_sighup_during_the_startup_handler_does_not_kill(broker, daemon_factory)
     daemon.process.send_signal(signal.SIGHUP)
     Path(str(daemon.record_path) + ".go").touch()
     daemon.wait_ready()
-    wait_for(lambda: "SIGHUP received; reloading is not supported" in daemon.log())
+    wait_for(lambda: "reloaded: 1 worker on the new config" in daemon.log())
     assert daemon.stop() == 0

@@ -5,7 +5,7 @@ import json
 import re
 
 import pytest
-from daemons import consumer_config
+from daemons import consumer_config, worker_label
 from waiting import wait_for
 
 from amqpdispatcher.logs import MAX_TEXT
@@ -61,7 +61,11 @@ def test_json_lines_carry_the_consume_context(broker, daemon_factory):
 
     in_consume = [line for line in lines if CONTEXT_KEYS & line.keys()]
     assert in_consume == [first, failed, one(lines, "third retry")]
-    assert one(lines, "ready: 1 consumer pool").keys() == {"time", "level", "logger", "message"}
+    ready = one(lines, "ready: 1 consumer pool")
+    assert ready.keys() == {"time", "level", "logger", "message", "worker", "pid"}
+    assert (ready["worker"], ready["pid"]) == (1, daemon.workers()[1])
+    arbiter = one(lines, "workers consuming: 1 of 1, each on every pool")
+    assert arbiter.keys() == {"time", "level", "logger", "message"}
 
 
 @pytest.mark.parametrize(
@@ -82,8 +86,9 @@ def test_the_flag_wins_over_the_yaml(broker, daemon_factory, yaml_format, flag, 
     if json_expected:
         assert one(json_lines(daemon), "consuming")["queue"] == queue
     else:
-        assert "INFO [amqp-dispatcher] ready: 1 consumer pool\n" in daemon.log()
-        assert "INFO [scripted] consuming\n" in daemon.log()
+        ready = f"INFO [amqp-dispatcher] {worker_label(daemon)}: ready: 1 consumer pool\n"
+        assert ready in daemon.log()
+        assert f"INFO [scripted] {worker_label(daemon)}: consuming\n" in daemon.log()
         assert not [line for line in daemon.log().splitlines() if line.startswith("{")]
 
 

@@ -9,7 +9,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from rst import indented
+from rst import indented, shows
 from waiting import wait_for
 
 README = Path(__file__).parent.parent / "README.rst"
@@ -51,7 +51,8 @@ def test_the_minimal_consumer_greets_the_one_line_publish(node, node_broker, tmp
             shlex.split(publish), cwd=tmp_path, env=env, capture_output=True, text=True
         )
         assert sent.returncode == 0, sent.stderr
-        wait_for(lambda: "INFO [greeter] hello, world" in log.read_text(), what="the greeting")
+        greeting = "... INFO [greeter] worker=1 pid=...: hello, world"
+        wait_for(lambda: shows(log.read_text(), [greeting]), what="the greeting")
         daemon.terminate()
         assert daemon.wait(40) == 0
     finally:

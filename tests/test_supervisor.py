@@ -26,7 +26,7 @@ def supervised(directory: Path, daemon) -> Iterator[Path]:
         stderr=subprocess.DEVNULL,
     )
     try:
-        wait_for(lambda: "workers ready:" in daemon.log(), what="the daemon ready")
+        wait_for(lambda: "workers consuming:" in daemon.log(), what="the daemon ready")
         wait_for(lambda: "RUNNING" in _supervisorctl(conf, "status", "amqp-dispatcher"))
         yield conf
     finally:
