@@ -35,6 +35,7 @@ log = logging.getLogger("amqp-dispatcher")
 
 TICK = 0.1  # seconds between two looks at the workers, at most
 MAX_HEARTBEAT_INTERVAL = 1.0
+MIN_WORKER_TIMEOUT = 1.0  # a few heartbeats at least, each sent every quarter of the timeout
 MAX_START_FAILURES = 5  # in a row, before consuming: then the daemon stops
 FIRST_RESTART_DELAY = 0.5  # doubled at each failure in a row
 STOP_MARGIN = 15.0  # past --shutdown-timeout: the shutdown() calls, closing, the exit

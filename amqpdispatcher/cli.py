@@ -11,7 +11,7 @@ import sys
 from collections.abc import Callable
 from importlib.metadata import version
 
-from .arbiter import Arbiter, Settings, SignalQueue
+from .arbiter import MIN_WORKER_TIMEOUT, Arbiter, Settings, SignalQueue
 from .blocking import MAX_BLOCKING_TIME
 from .config import (
     AUTO,
@@ -212,7 +212,7 @@ def _add_run_options(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--worker-timeout",
-        type=_seconds(),
+        type=_seconds(minimum=MIN_WORKER_TIMEOUT),
         default=30.0,
         metavar="SECONDS",
         help="kill and replace a worker that sends no heartbeat for this long, its event loop "
@@ -302,13 +302,14 @@ def _processes(value: str) -> int | str:
 _port = _whole_number(f"a port from 1 to {MAX_PORT}", MAX_PORT)
 
 
-def _seconds(maximum: float = math.inf) -> Callable[[str], float]:
-    """An argparse type: a decimal number of seconds from 0 to `maximum`, in ASCII digits
-    (float() would also take 'nan', 'inf', '1e999', '1_0' and '٣')."""
-    expected = f"from 0 to {maximum:g}" if math.isfinite(maximum) else ">= 0"
+def _seconds(maximum: float = math.inf, minimum: float = 0) -> Callable[[str], float]:
+    """An argparse type: a decimal number of seconds from `minimum` to `maximum`, in ASCII
+    digits (float() would also take 'nan', 'inf', '1e999', '1_0' and '٣')."""
+    upper = f"to {maximum:g}" if math.isfinite(maximum) else ""
+    expected = f"from {minimum:g} {upper}".strip() if upper else f">= {minimum:g}"
 
     def parse(value: str) -> float:
-        if not DECIMAL.fullmatch(value) or float(value) > maximum:
+        if not DECIMAL.fullmatch(value) or not minimum <= float(value) <= maximum:
             raise argparse.ArgumentTypeError(f"expected seconds {expected}, got {value!r}")
         return float(value)
 

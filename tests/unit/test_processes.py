@@ -54,6 +54,13 @@ def test_a_bad_processes_option_is_a_usage_error(daemon_factory, value):
     assert "argument --processes: expected a whole number from 1 to 256, or 'auto'" in result.stdout
 
 
+@pytest.mark.parametrize("value", ["0", "0.5", "-1", "soon"])
+def test_a_worker_timeout_under_a_second_is_a_usage_error(daemon_factory, value):
+    result = daemon_factory(consumer_config("jobs")).run("--worker-timeout", value)
+    assert result.returncode == 2
+    assert f"argument --worker-timeout: expected seconds >= 1, got '{value}'" in result.stdout
+
+
 def test_a_worker_failing_before_it_consumes_is_restarted_with_growing_delays(daemon_factory):
     config = consumer_config("jobs")
     config["consumers"][0]["consumer"] = "oddities:ExitsWhenCreated"
