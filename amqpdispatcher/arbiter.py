@@ -18,6 +18,7 @@ import uuid
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 
 import gevent
 import gevent.select
@@ -177,15 +178,16 @@ class Arbiter:
         )
         pid = os.fork()
         if pid == 0:
-            _child(plan, self._forget)
+            _child(plan, partial(self._forget, link))
         started = _Worker(slot, pid, generation, link, last_heard=time.monotonic())
         self._workers[pid] = started
         log.info("worker %d started: pid %d", slot, pid)
         return started
 
-    def _forget(self) -> None:
-        """In a new worker: what is the arbiter's alone."""
+    def _forget(self, link: socket.socket) -> None:
+        """In a new worker: what is the arbiter's alone, `link` the worker's own end."""
         self._signals.cancel()
+        link.close()
         for known in self._workers.values():
             known.link.close()
 
