@@ -119,7 +119,7 @@ class Consumer:
 
     def rss_mb(self, field: str = "VmRSS") -> float:
         """The largest of the workers'."""
-        return max(status_mb(pid, field) for pid in self.workers())
+        return max(proc_mb(pid, field) for pid in self.workers())
 
     def stop(self) -> None:
         self.process.send_signal(signal.SIGTERM)
@@ -136,8 +136,10 @@ class Consumer:
             sys.exit(f"bench: consumer failed:\n{self._output()[-3000:]}")
 
 
-def status_mb(pid: int, field: str) -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+def proc_mb(pid: int, field: str, source: str = "status") -> float:
+    """A size in /proc/<pid>/status, or in smaps_rollup (Pss: shared pages divided among the
+    processes that share them, as a fork's are)."""
+    for line in Path(f"/proc/{pid}/{source}").read_text().splitlines():
         if line.startswith(field + ":"):
             return int(line.split()[1]) / 1024
     return 0.0
@@ -268,14 +270,16 @@ def latency(broker: Broker, seconds: int) -> dict:
 
 def memory(broker: Broker, sizes: tuple[int, int]) -> dict:
     """The worker's RSS with 1,000 idle instances, and the arbiter's; the CPU each uses while
-    idle; the worker's RSS growth between two counts of processed messages."""
+    idle; the memory both take together (PSS), the pages they share counted once; the worker's
+    RSS growth between two counts of processed messages."""
     queue = broker.queue()
     idle = dispatcher(queue, "Trivial", 1, 1000, 1000)
     idle.wait_ready()
     time.sleep(1)
     idle_rss = idle.rss_mb()
-    arbiter_rss = status_mb(idle.process.pid, "VmRSS")
+    arbiter_rss = proc_mb(idle.process.pid, "VmRSS")
     pids = [*idle.workers(), idle.process.pid]
+    both_pss = sum(proc_mb(pid, "Pss", "smaps_rollup") for pid in pids)
     before = [cpu_seconds(pid) for pid in pids]
     time.sleep(2)
     idle_cpu, arbiter_cpu = [
@@ -297,6 +301,7 @@ def memory(broker: Broker, sizes: tuple[int, int]) -> dict:
         "idle_cpu_percent": idle_cpu * 100,
         "arbiter_rss_mb": arbiter_rss,
         "arbiter_idle_cpu_percent": arbiter_cpu * 100,
+        "pss_worker_and_arbiter_mb": both_pss,
         f"rss_at_{small}_mb": at_small,
         f"rss_at_{large}_mb": at_large,
         "growth_percent": (at_large - at_small) / at_small * 100,
