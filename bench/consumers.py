@@ -69,3 +69,49 @@ class FailsOnce(Trivial):
         if "x-retry-count" not in msg.headers and next(_first_deliveries) % 10 == 0:
             raise RuntimeError("fails once")
         _done_one()
+
+
+def burn(loops: int) -> None:
+    """Pure-Python CPU work: `loops` turns of a loop that holds the GIL throughout."""
+    total = 0
+    for n in range(loops):
+        total += n * n
+
+
+def _done_shared() -> None:
+    """As `_done_one`, counted across the worker processes of one run: each appends a byte to
+    BENCH_STATS.tally (O_APPEND writes do not interleave), and the process whose byte makes
+    BENCH_COUNT writes the stats, its first time the earliest in BENCH_STATS.first."""
+    stats = os.environ["BENCH_STATS"]
+    os.write(_tally, b".")
+    if os.fstat(_tally).st_size == int(os.environ["BENCH_COUNT"]):
+        last = time.perf_counter()
+        with open(stats + ".first") as firsts:
+            first = min(float(line) for line in firsts)
+        with open(stats + ".part", "w") as out:
+            json.dump({"first": first, "last": last, "latencies": []}, out)
+        os.rename(stats + ".part", stats)
+
+
+class Burner(Trivial):
+    """About 1 ms of CPU per message (BENCH_BURN_LOOPS, calibrated by run.py), for runs with
+    several worker processes. perf_counter is CLOCK_MONOTONIC: one clock for every process."""
+
+    def __init__(self) -> None:
+        global _tally
+        if _tally is None:
+            tally = os.environ["BENCH_STATS"] + ".tally"
+            _tally = os.open(tally, os.O_WRONLY | os.O_APPEND | os.O_CREAT)
+        self._loops = int(os.environ["BENCH_BURN_LOOPS"])
+
+    def consume(self, amqp, msg) -> None:
+        global _first
+        if not _first:
+            _first = time.perf_counter()
+            with open(os.environ["BENCH_STATS"] + ".first", "a") as firsts:
+                firsts.write(f"{_first!r}\n")
+        burn(self._loops)
+        _done_shared()
+
+
+_tally: int | None = None

@@ -1,6 +1,6 @@
 """The reference: a hand-written pika GeventConnection consumer that acks each message inline
-in pika's callback, run as `python bench/raw.py QUEUE PREFETCH`, writing the same stats as
-bench/consumers.py."""
+in pika's callback (after BENCH_BURN_LOOPS turns of `burn`, if set), run as
+`python bench/raw.py QUEUE PREFETCH`, writing the same stats as bench/consumers.py."""
 
 import os
 import sys
@@ -10,7 +10,7 @@ import pika
 from pika.adapters.gevent_connection import GeventConnection
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from consumers import _begin, _done_one  # noqa: E402
+from consumers import _begin, _done_one, burn  # noqa: E402
 
 
 def main(queue: str, prefetch: int) -> None:
@@ -22,9 +22,12 @@ def main(queue: str, prefetch: int) -> None:
     channel_ready = gevent.event.AsyncResult()
     connection.channel(on_open_callback=channel_ready.set)
     channel = channel_ready.get()
+    loops = int(os.environ.get("BENCH_BURN_LOOPS", 0))
 
     def on_message(channel, method, _properties, _body) -> None:
         _begin()
+        if loops:
+            burn(loops)
         channel.basic_ack(method.delivery_tag)
         _done_one()
 

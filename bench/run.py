@@ -20,6 +20,7 @@ from pathlib import Path
 
 import pika
 import yaml
+from consumers import burn
 
 BENCH = Path(__file__).parent
 RESULTS = BENCH / "results"
@@ -33,6 +34,7 @@ FULL = {
     "retry": 20_000,
     "latency_s": 20,
     "memory": (100_000, 1_000_000),
+    "cpu": 6_000,
 }
 QUICK = {
     "runs": 1,
@@ -42,6 +44,7 @@ QUICK = {
     "retry": 2_000,
     "latency_s": 2,
     "memory": (10_000, 50_000),
+    "cpu": 1_000,
 }
 
 
@@ -67,9 +70,14 @@ class Broker:
 
 
 class Consumer:
-    """A consumer process (the daemon or the raw reference) and the stats it writes."""
+    """A consumer process (the daemon or the raw reference) and the stats it writes. The
+    daemon's process is the arbiter (`arbiter`): its children, the workers, consume, and what
+    is measured is theirs."""
 
-    def __init__(self, command: list[str], count: int, env: dict | None = None) -> None:
+    def __init__(
+        self, command: list[str], count: int, env: dict | None = None, arbiter: bool = False
+    ) -> None:
+        self.arbiter = arbiter
         self.stats = Path(tempfile.mkstemp(prefix="bench-stats-")[1])
         self.stats.unlink()
         self.log = tempfile.TemporaryFile()  # noqa: SIM115 (read back on failure)
@@ -88,23 +96,53 @@ class Consumer:
     def wait(self, timeout: float = 600) -> dict:
         deadline = time.monotonic() + timeout
         while not self.stats.exists() or not self.stats.stat().st_size:
-            if self.process.poll() is not None or time.monotonic() > deadline:
-                self.log.seek(0)
-                sys.exit(f"bench: consumer failed:\n{self.log.read().decode()[-3000:]}")
+            self._alive(deadline)
             time.sleep(0.02)
         time.sleep(0.05)
         return json.loads(self.stats.read_text())
 
+    def wait_ready(self, timeout: float = 60) -> None:
+        """Until the arbiter logs that all its workers consume."""
+        deadline = time.monotonic() + timeout
+        while "workers ready:" not in self._output():
+            self._alive(deadline)
+            time.sleep(0.02)
+
+    def workers(self) -> list[int]:
+        """The pids that consume: the arbiter's children, or the raw reference itself."""
+        pid = self.process.pid
+        if not self.arbiter:
+            return [pid]
+        return [
+            int(child) for child in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+        ]
+
     def rss_mb(self, field: str = "VmRSS") -> float:
-        for line in Path(f"/proc/{self.process.pid}/status").read_text().splitlines():
-            if line.startswith(field + ":"):
-                return int(line.split()[1]) / 1024
-        return 0.0
+        """The largest of the workers'."""
+        return max(proc_mb(pid, field) for pid in self.workers())
 
     def stop(self) -> None:
         self.process.send_signal(signal.SIGTERM)
         self.process.wait(60)
-        self.stats.unlink(missing_ok=True)
+        for path in self.stats.parent.glob(self.stats.name + "*"):  # with Burner's .tally, .first
+            path.unlink()
+
+    def _output(self) -> str:
+        """The log so far, read without moving the offset the process writes at."""
+        return os.pread(self.log.fileno(), 1 << 24, 0).decode(errors="replace")
+
+    def _alive(self, deadline: float) -> None:
+        if self.process.poll() is not None or time.monotonic() > deadline:
+            sys.exit(f"bench: consumer failed:\n{self._output()[-3000:]}")
+
+
+def proc_mb(pid: int, field: str, source: str = "status") -> float:
+    """A size in /proc/<pid>/status, or in smaps_rollup (Pss: shared pages divided among the
+    processes that share them, as a fork's are)."""
+    for line in Path(f"/proc/{pid}/{source}").read_text().splitlines():
+        if line.startswith(field + ":"):
+            return int(line.split()[1]) / 1024
+    return 0.0
 
 
 def dispatcher(
@@ -127,7 +165,7 @@ def dispatcher(
     path = Path(tempfile.mkstemp(prefix="bench-config-", suffix=".yml")[1])
     path.write_text(yaml.safe_dump(config))
     command = [sys.executable, "-m", "amqpdispatcher", "--config", str(path), *args]
-    return Consumer(command, count, env)
+    return Consumer(command, count, env, arbiter=True)
 
 
 def free_port() -> int:
@@ -137,8 +175,8 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
-def raw(queue: str, count: int, prefetch: int) -> Consumer:
-    return Consumer([sys.executable, str(BENCH / "raw.py"), queue, str(prefetch)], count)
+def raw(queue: str, count: int, prefetch: int, env: dict | None = None) -> Consumer:
+    return Consumer([sys.executable, str(BENCH / "raw.py"), queue, str(prefetch)], count, env)
 
 
 def rate(stats: dict, count: int) -> float:
@@ -180,13 +218,43 @@ def retrying(broker: Broker, count: int) -> tuple[float, float]:
     return result
 
 
+def calibrate() -> int:
+    """How many turns of `burn` take 1 ms here: the best of five timings of 100,000."""
+    loops = 100_000
+    timings = []
+    for _ in range(5):
+        start = time.perf_counter()
+        burn(loops)
+        timings.append(time.perf_counter() - start)
+    return round(loops / min(timings) / 1000)
+
+
+def cpu_round(broker: Broker, count: int, loops: int, runs: dict[str, list]) -> None:
+    """One run each of `Burner` (1 ms of CPU per message) with 1 and with 2 worker processes,
+    10 instances and prefetch 20 per worker, and of raw pika doing the same work inline."""
+    env = {"BENCH_BURN_LOOPS": str(loops)}
+    for processes in (1, 2):
+        burner = partial(
+            dispatcher,
+            consumer="Burner",
+            count=count,
+            instances=10,
+            prefetch=20,
+            env=env,
+            args=("--processes", str(processes)),
+        )
+        runs[f"cpu_{processes}"].append(throughput(broker, burner, count))
+    runs["cpu_raw"].append(
+        throughput(broker, partial(raw, count=count, prefetch=20, env=env), count)
+    )
+
+
 def latency(broker: Broker, seconds: int) -> dict:
     """Publish 1,000 msg/s carrying the send time; the consumer records publish -> consume."""
     queue = broker.queue()
     count = 1000 * seconds
     consumer = dispatcher(queue, "Latency", count, 100, 100)
-    while broker.channel.queue_declare(queue, passive=True).method.consumer_count == 0:
-        time.sleep(0.05)
+    consumer.wait_ready()
     start = time.perf_counter()
     for n in range(count):
         while time.perf_counter() < start + n / 1000:
@@ -201,16 +269,22 @@ def latency(broker: Broker, seconds: int) -> dict:
 
 
 def memory(broker: Broker, sizes: tuple[int, int]) -> dict:
-    """RSS with 1,000 idle instances; RSS growth between two counts of processed messages."""
+    """The worker's RSS with 1,000 idle instances, and the arbiter's; the CPU each uses while
+    idle; the memory both take together (PSS), the pages they share counted once; the worker's
+    RSS growth between two counts of processed messages."""
     queue = broker.queue()
     idle = dispatcher(queue, "Trivial", 1, 1000, 1000)
-    while broker.channel.queue_declare(queue, passive=True).method.consumer_count == 0:
-        time.sleep(0.05)
+    idle.wait_ready()
     time.sleep(1)
     idle_rss = idle.rss_mb()
-    idle_cpu = cpu_seconds(idle.process.pid)
+    arbiter_rss = proc_mb(idle.process.pid, "VmRSS")
+    pids = [*idle.workers(), idle.process.pid]
+    both_pss = sum(proc_mb(pid, "Pss", "smaps_rollup") for pid in pids)
+    before = [cpu_seconds(pid) for pid in pids]
     time.sleep(2)
-    idle_cpu = (cpu_seconds(idle.process.pid) - idle_cpu) / 2
+    idle_cpu, arbiter_cpu = [
+        (cpu_seconds(pid) - was) / 2 for pid, was in zip(pids, before, strict=True)
+    ]
     idle.stop()
     small, large = sizes
     broker.fill(queue, large)
@@ -225,6 +299,9 @@ def memory(broker: Broker, sizes: tuple[int, int]) -> dict:
     return {
         "idle_1000_instances_mb": idle_rss,
         "idle_cpu_percent": idle_cpu * 100,
+        "arbiter_rss_mb": arbiter_rss,
+        "arbiter_idle_cpu_percent": arbiter_cpu * 100,
+        "pss_worker_and_arbiter_mb": both_pss,
         f"rss_at_{small}_mb": at_small,
         f"rss_at_{large}_mb": at_large,
         "growth_percent": (at_large - at_small) / at_small * 100,
@@ -244,6 +321,8 @@ def main() -> None:
     runs: dict[str, list] = {
         name: [] for name in ("raw", "trivial", "trivial_http", "io", "republish", "retry")
     }
+    runs.update(cpu_1=[], cpu_2=[], cpu_raw=[])
+    loops = calibrate()
     count, io, rp = sizes["trivial"], sizes["io"], sizes["republish"]
     for _ in range(sizes["runs"]):
         runs["raw"].append(throughput(broker, partial(raw, count=count, prefetch=100), count))
@@ -265,6 +344,7 @@ def main() -> None:
         runs["republish"].append(throughput(broker, republisher, rp))
         broker.delete(out)
         runs["retry"].append(retrying(broker, sizes["retry"]))
+        cpu_round(broker, sizes["cpu"], loops, runs)
     median = {name: statistics.median(rate for rate, _ in values) for name, values in runs.items()}
     peak = {name: max(rss for _, rss in values) for name, values in runs.items()}
     results = {
@@ -278,7 +358,10 @@ def main() -> None:
             "io / ideal 10,000": median["io"] / 10_000,
             "republish / trivial": median["republish"] / median["trivial"],
             "retry 10 % / trivial": median["retry"] / median["trivial"],
+            "cpu 2 processes / 1 process": median["cpu_2"] / median["cpu_1"],
+            "cpu 1 process / raw pika": median["cpu_1"] / median["cpu_raw"],
         },
+        "cpu_burn_loops_per_ms": loops,
         "latency": latency(broker, sizes["latency_s"]),
         "memory": memory(broker, sizes["memory"]),
     }
