@@ -104,7 +104,7 @@ class Consumer:
     def wait_ready(self, timeout: float = 60) -> None:
         """Until the arbiter logs that all its workers consume."""
         deadline = time.monotonic() + timeout
-        while "workers ready:" not in self._output():
+        while "workers consuming:" not in self._output():
             self._alive(deadline)
             time.sleep(0.02)
 
