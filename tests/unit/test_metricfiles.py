@@ -4,35 +4,22 @@ which the endpoint reads as the arbiter does."""
 
 from __future__ import annotations
 
-import json
-from collections.abc import Callable, Iterator
-from wsgiref.util import setup_testing_defaults
+from collections.abc import Callable
 
 import pytest
 from prometheus_client import Histogram, values
 from prometheus_client.multiprocess import mark_process_dead
-from prometheus_client.parser import text_string_to_metric_families
 from waiting import wait_for
 
-from amqpdispatcher.http import ArbiterStats, Endpoint
 from amqpdispatcher.metricfiles import MetricFiles, histogram_parts, use_multiprocess_values
 from amqpdispatcher.middleware.metrics import BUCKETS, Metrics
 from amqpdispatcher.url import parse_url
 
 from .rig import consumer_spec
+from .scraping import sample, scrape
 
 POOL = {"queue": "q", "consumer": "tests.unit:Consumer"}
 (TARGET,) = parse_url("amqp://guest:guest@localhost:5672/")
-
-Samples = dict[tuple[str, frozenset], float]
-
-
-@pytest.fixture
-def directory(tmp_path, monkeypatch) -> Iterator[str]:
-    monkeypatch.setenv("PROMETHEUS_MULTIPROC_DIR", str(tmp_path))
-    monkeypatch.setattr(values, "ValueClass", values.ValueClass)
-    yield str(tmp_path)
-    values.close_all_multiprocess_files()
 
 
 @pytest.fixture
@@ -45,29 +32,6 @@ def worker(directory) -> Callable[[int, int], tuple[Metrics, MetricFiles]]:
         return metrics, MetricFiles(metrics, number)
 
     return start
-
-
-def scrape(directory: str, stats: ArbiterStats | None = None) -> Samples:
-    endpoint = Endpoint(directory, stats or ArbiterStats(), lambda: {"ready": True})
-    status, body = call(endpoint, "/metrics")
-    assert status.startswith("200")
-    return {
-        (sample.name, frozenset(sample.labels.items())): sample.value
-        for family in text_string_to_metric_families(body)
-        for sample in family.samples
-    }
-
-
-def call(endpoint: Endpoint, path: str) -> tuple[str, str]:
-    answer: list[str] = []
-    environ = {"PATH_INFO": path}
-    setup_testing_defaults(environ)
-    body = endpoint._app(environ, lambda status, headers: answer.append(status))
-    return answer[0], b"".join(body).decode()
-
-
-def sample(samples: Samples, name: str, **labels: str) -> float | None:
-    return samples.get((f"amqp_dispatcher_{name}", frozenset(labels.items())))
 
 
 def test_every_series_exists_from_the_start(worker, directory):
@@ -178,20 +142,3 @@ def test_without_the_directory_the_files_cannot_be_used(monkeypatch):
     monkeypatch.delenv("PROMETHEUS_MULTIPROC_DIR", raising=False)
     with pytest.raises(RuntimeError, match=r"\$PROMETHEUS_MULTIPROC_DIR is not set"):
         use_multiprocess_values()
-
-
-def test_the_arbiter_counts_its_workers_and_their_restarts(directory):
-    samples = scrape(directory, ArbiterStats(running=3, restarts=2))
-    assert sample(samples, "workers") == 3
-    assert sample(samples, "worker_restarts_total") == 2
-
-
-@pytest.mark.parametrize(
-    ("ready", "status"), [(True, "200 OK"), (False, "503 Service Unavailable")]
-)
-def test_the_paths_of_the_endpoint(directory, ready, status):
-    state = {"ready": ready, "workers": {"1": {"ready": ready}}}
-    endpoint = Endpoint(directory, ArbiterStats(), lambda: state)
-    assert call(endpoint, "/readyz") == (status, json.dumps(state))
-    assert call(endpoint, "/healthz") == ("200 OK", json.dumps({"alive": True}))
-    assert call(endpoint, "/nothing")[0] == "404 Not Found"
