@@ -1,9 +1,10 @@
 """The workers' metrics as the arbiter's endpoint serves them: each "worker" here is a MetricFiles
-writing, under a pid of its own (prometheus-client's process_identifier), into one directory,
-which the endpoint reads as the arbiter does."""
+writing, under a pid of its own (prometheus-client's process_identifier, or a forked child), into
+one directory, which the endpoint reads as the arbiter does."""
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 
 import pytest
@@ -142,3 +143,33 @@ def test_without_the_directory_the_files_cannot_be_used(monkeypatch):
     monkeypatch.delenv("PROMETHEUS_MULTIPROC_DIR", raising=False)
     with pytest.raises(RuntimeError, match=r"\$PROMETHEUS_MULTIPROC_DIR is not set"):
         use_multiprocess_values()
+
+
+def test_forked_workers_write_under_their_own_pids(directory):
+    """As the arbiter does: prometheus-client's values chosen before the fork, by the parent."""
+    use_multiprocess_values()
+    pids = {number: forked_worker(number, deliveries=number * 10) for number in (1, 2)}
+    samples = scrape(directory)
+    assert sample(samples, "deliveries_total", **POOL) == 30
+    for number, pid in pids.items():
+        assert sample(samples, "connected", worker=str(number), pid=str(pid)) == 1
+    mark_process_dead(pids[1], directory)
+    assert sample(scrape(directory), "connected", worker="1", pid=str(pids[1])) is None
+
+
+def forked_worker(number: int, deliveries: int) -> int:
+    """A child that counts, flushes and exits; its pid once it has exited."""
+    pid = os.fork()
+    if pid == 0:
+        status = 1
+        try:
+            metrics = Metrics([consumer_spec()])
+            metrics.after_connection_opened(TARGET)
+            metrics.pools[0].deliveries = deliveries
+            MetricFiles(metrics, number).stop()
+            status = 0
+        finally:
+            os._exit(status)
+    _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0
+    return pid
