@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import json
 import logging
+import os
+import socket
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 
@@ -69,6 +71,23 @@ class Endpoint:
     def stop(self) -> None:
         if self._server is not None:
             self._server.stop(timeout=1)
+
+    def forget(self) -> None:
+        """In a process just forked from the arbiter, after gevent.reinit(): let go of this
+        process's copies of the listening socket and of the connections, which would otherwise
+        keep the port taken, and a client's connection open after the arbiter closed its own.
+        The connections' greenlets are waiting on their descriptors: each is pointed at a
+        socket closed at the other end, not closed under them, and the greenlet killed."""
+        if self._server is None:
+            return
+        self._server.close()
+        stand_in, other_end = socket.socketpair()
+        other_end.close()
+        with stand_in:
+            for handler in self._server.connections:
+                os.dup2(stand_in.fileno(), handler.socket.fileno())
+                handler.greenlet.kill(block=False)
+        self._server = None
 
     def _app(self, environ: dict, start_response: StartResponse) -> Iterable[bytes]:
         path = environ.get("PATH_INFO", "")
