@@ -161,7 +161,7 @@ def use_multiprocess_values() -> None:
     it was imported before the arbiter set the directory (it chooses at its import)."""
     if not os.environ.get(DIRECTORY_VARIABLE):
         raise RuntimeError(f"${DIRECTORY_VARIABLE} is not set: the arbiter sets it for its workers")
-    if not getattr(values.ValueClass, "_multiprocess", False):
+    if values.ValueClass is values.MutexValue:
         values.ValueClass = values.MultiProcessValue()
 
 

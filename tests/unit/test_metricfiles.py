@@ -8,7 +8,7 @@ import os
 from collections.abc import Callable
 
 import pytest
-from prometheus_client import Histogram, values
+from prometheus_client import Counter, Histogram, values
 from prometheus_client.multiprocess import mark_process_dead
 from waiting import wait_for
 
@@ -136,7 +136,10 @@ def test_the_numbers_are_flushed_while_running_and_once_more_at_the_stop(worker,
 def test_values_go_to_the_files_even_if_prometheus_client_was_imported_first(directory):
     values.ValueClass = values.MutexValue  # as chosen at an import before the directory was set
     use_multiprocess_values()
-    assert values.ValueClass._multiprocess
+    assert values.ValueClass is not values.MutexValue
+    use_multiprocess_values()
+    Counter("after", "", registry=None).inc()
+    assert scrape(directory)[("after_total", frozenset())] == 1
 
 
 def test_without_the_directory_the_files_cannot_be_used(monkeypatch):
