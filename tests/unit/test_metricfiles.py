@@ -137,7 +137,6 @@ def test_values_go_to_the_files_even_if_prometheus_client_was_imported_first(dir
     values.ValueClass = values.MutexValue  # as chosen at an import before the directory was set
     use_multiprocess_values()
     assert values.ValueClass is not values.MutexValue
-    use_multiprocess_values()
     Counter("after", "", registry=None).inc()
     assert scrape(directory)[("after_total", frozenset())] == 1
 
