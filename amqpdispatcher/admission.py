@@ -3,7 +3,7 @@ room made for a new one by evicting the oldest that has not sent its request yet
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Generic, TypeVar
 
 Conn = TypeVar("Conn")
@@ -24,6 +24,9 @@ class Connections(Generic[Conn]):
 
     def __len__(self) -> int:
         return len(self._waiting)
+
+    def __iter__(self) -> Iterator[Conn]:
+        return iter(list(self._waiting))
 
     def admit(self, conn: Conn) -> bool:
         """Hold `conn` open, waiting, after evicting the oldest waiting connection if at the

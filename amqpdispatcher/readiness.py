@@ -1,9 +1,13 @@
 """Readiness, read off what the metrics middleware saw: connected to the broker, every pool
-consuming, and publishing not blocked by the broker."""
+consuming, and publishing not blocked by the broker; the daemon's, across its workers."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from .middleware.metrics import Metrics
+
+DOWN = {"ready": False, "running": False}  # a worker that is not running, or has not said
 
 
 class Readiness:
@@ -27,3 +31,13 @@ class Readiness:
             "consuming": consuming,
             "publishing_blocked": blocked,
         }
+
+
+def across_workers(states: Mapping[int, dict | None], expected: int) -> dict:
+    """{"ready": ..., "workers": {"1": state, ...}}: ready when each worker numbered 1 to
+    `expected` said it was (its Readiness.state()); one without a state is shown DOWN."""
+    workers = {str(number): states.get(number) or DOWN for number in range(1, expected + 1)}
+    return {
+        "ready": all(state.get("ready") is True for state in workers.values()),
+        "workers": workers,
+    }

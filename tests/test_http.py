@@ -67,12 +67,14 @@ def test_metrics_count_the_messages_that_flow(broker, daemon_factory):
     assert seen[("amqp_dispatcher_answers_total", (("answer", "nack"), *labels))] == 0
     assert seen[("amqp_dispatcher_consume_errors_total", labels)] == 0
     assert seen[("amqp_dispatcher_consume_duration_seconds_count", labels)] == 10
-    assert seen[("amqp_dispatcher_in_flight", labels)] == 0
-    assert seen[("amqp_dispatcher_instances", labels)] == 2
-    assert seen[("amqp_dispatcher_consuming", labels)] == 1
+    worker = (("pid", str(daemon.workers()[1])), ("worker", "1"))  # a gauge's, by worker
+    pool_of_worker = tuple(sorted((*labels, *worker)))
+    assert seen[("amqp_dispatcher_in_flight", pool_of_worker)] == 0
+    assert seen[("amqp_dispatcher_instances", pool_of_worker)] == 2
+    assert seen[("amqp_dispatcher_consuming", pool_of_worker)] == 1
     assert seen[("amqp_dispatcher_publishes_total", (("result", "confirmed"),))] == 1
     assert seen[("amqp_dispatcher_publishes_total", (("result", "failed"),))] == 1
-    assert seen[("amqp_dispatcher_connected", ())] == 1
+    assert seen[("amqp_dispatcher_connected", worker)] == 1
     assert seen[("amqp_dispatcher_reconnects_total", ())] == 0
     assert seen[("amqp_dispatcher_event_loop_blocked_seconds_total", ())] == 0
     assert daemon.stop() == 0
@@ -91,9 +93,14 @@ def test_readyz_follows_the_broker_through_an_outage(node, node_broker, daemon_f
         json.dumps(
             {
                 "ready": True,
-                "connected": True,
-                "consuming": {queue: True, other: True},
-                "publishing_blocked": False,
+                "workers": {
+                    "1": {
+                        "ready": True,
+                        "connected": True,
+                        "consuming": {queue: True, other: True},
+                        "publishing_blocked": False,
+                    }
+                },
             }
         ),
     )
@@ -103,9 +110,14 @@ def test_readyz_follows_the_broker_through_an_outage(node, node_broker, daemon_f
         )
         assert json.loads(body) == {
             "ready": False,
-            "connected": False,
-            "consuming": {queue: False, other: False},
-            "publishing_blocked": False,
+            "workers": {
+                "1": {
+                    "ready": False,
+                    "connected": False,
+                    "consuming": {queue: False, other: False},
+                    "publishing_blocked": False,
+                }
+            },
         }
         assert get(port, "/healthz") == (200, json.dumps({"alive": True}))
     wait_for(lambda: get(port, "/readyz")[0] == 200, timeout=60, what="ready again")

@@ -1,28 +1,17 @@
-"""The daemon's Prometheus metrics, collected as middleware on a registry of their own.
+"""The daemon's Prometheus metrics, counted as middleware.
 
-The hooks only add to plain numbers, which a collector turns into Prometheus families when
-/metrics is scraped: prometheus-client's own metric objects take a lock per update, which
-costs the consume path more than the rest of the counting. Hooks and scrapes all run on the
-daemon's event loop, so the numbers need no lock."""
+The hooks only add to plain numbers, which metricfiles.py copies into prometheus-client's
+metrics a few times a second: prometheus-client's own metric objects take a lock per update,
+and write to a file, which would cost the consume path more than the rest of the counting.
+Hooks and copies all run on the worker's event loop, so the numbers need no lock."""
 
 from __future__ import annotations
 
 import bisect
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from prometheus_client import CollectorRegistry
-from prometheus_client.core import (
-    CounterMetricFamily,
-    GaugeMetricFamily,
-    HistogramMetricFamily,
-    Metric,
-)
-from prometheus_client.registry import Collector
-from prometheus_client.utils import floatToGoString
-
-from ..blocking import blocked_seconds
 from .middleware import CONSUMER_TIMEOUT, Middleware
 
 if TYPE_CHECKING:
@@ -33,7 +22,6 @@ if TYPE_CHECKING:
 ANSWERS = ("ack", "nack", "reject")
 # Seconds, prometheus-client's default buckets: from a quick handler to a slow one.
 BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1.0, 2.5, 5.0, 7.5, 10.0)
-_LABELS = ("queue", "consumer")
 
 
 class Metrics(Middleware):
@@ -53,8 +41,6 @@ class Metrics(Middleware):
         self.connections = 0
         self.publishing_blocked = 0
         self.published = {True: 0, False: 0}
-        self.registry = CollectorRegistry()
-        self.registry.register(_Collector(self))
 
     def before_consume(self, consumer: ConsumerSpec, instance: object, message: Message) -> None:
         pool = self._pools[consumer]
@@ -145,113 +131,3 @@ class _Pool:
     @property
     def consuming(self) -> int:
         return int(len(self.subscribed) == self.entries)
-
-
-class _Collector(Collector):
-    def __init__(self, metrics: Metrics) -> None:
-        self._metrics = metrics
-
-    def collect(self) -> Iterator[Metric]:
-        pools = self._metrics.pools
-        yield from _pool_counters(pools)
-        yield _durations(pools)
-        yield from _pool_gauges(pools)
-        yield from _daemon_metrics(self._metrics)
-
-
-def _pool_counters(pools: Sequence[_Pool]) -> Iterator[Metric]:
-    yield _per_pool(CounterMetricFamily, "deliveries", "Messages handed to consume", pools)
-    yield _answers(pools)
-    yield _per_pool(CounterMetricFamily, "consume_errors", "consume calls that raised", pools)
-    yield _per_pool(
-        CounterMetricFamily,
-        "retries",
-        "Failed messages sent to a delay queue for a retry",
-        pools,
-    )
-    yield _per_pool(
-        CounterMetricFamily, "archived", "Failed messages sent to the archive queue", pools
-    )
-    yield _per_pool(
-        CounterMetricFamily,
-        "consumer_timeouts",
-        "Channels the broker closed because a consume ran past its consumer_timeout",
-        pools,
-    )
-
-
-def _answers(pools: Sequence[_Pool]) -> CounterMetricFamily:
-    family = CounterMetricFamily(
-        _name("answers"), "Messages answered, by answer", labels=(*_LABELS, "answer")
-    )
-    for pool in pools:
-        for answer, count in pool.answers.items():
-            family.add_metric([*pool.labels, answer], count)
-    return family
-
-
-def _pool_gauges(pools: Sequence[_Pool]) -> Iterator[Metric]:
-    yield _per_pool(GaugeMetricFamily, "in_flight", "consume calls running", pools)
-    yield _per_pool(GaugeMetricFamily, "instances", "Consumer instances alive", pools)
-    yield _per_pool(
-        GaugeMetricFamily, "consuming", "1 while subscribed to the queue, else 0", pools
-    )
-
-
-def _daemon_metrics(metrics: Metrics) -> Iterator[Metric]:
-    """The connection's, the publishing's and the event loop's."""
-    yield GaugeMetricFamily(
-        _name("connected"), "1 while connected to the broker, else 0", metrics.connected
-    )
-    yield GaugeMetricFamily(
-        _name("publishing_blocked"),
-        "1 while the broker blocks publishing (a memory or disk alarm), else 0",
-        metrics.publishing_blocked,
-    )
-    yield CounterMetricFamily(
-        _name("reconnects"),
-        "Connections opened again after the first one",
-        max(metrics.connections - 1, 0),
-    )
-    yield _publishes(metrics)
-    yield CounterMetricFamily(
-        _name("event_loop_blocked_seconds"),
-        "How long the event loop was seen blocked by code that did not yield",
-        blocked_seconds(),
-    )
-
-
-def _publishes(metrics: Metrics) -> CounterMetricFamily:
-    family = CounterMetricFamily(
-        _name("publishes"), "Messages published by consumers, by outcome", labels=["result"]
-    )
-    family.add_metric(["confirmed"], metrics.published[True])
-    family.add_metric(["failed"], metrics.published[False])
-    return family
-
-
-def _per_pool(kind: type, name: str, help: str, pools: Sequence[_Pool]) -> Metric:
-    family = kind(_name(name), help, labels=_LABELS)
-    for pool in pools:
-        family.add_metric(pool.labels, getattr(pool, name))
-    return family
-
-
-def _durations(pools: Sequence[_Pool]) -> HistogramMetricFamily:
-    family = HistogramMetricFamily(
-        _name("consume_duration_seconds"),
-        "How long consume calls took, their answer included",
-        labels=_LABELS,
-    )
-    bounds = [floatToGoString(bound) for bound in BUCKETS] + ["+Inf"]
-    for pool in pools:
-        cumulative, total = [], 0
-        for bound, count in zip(bounds, pool.buckets, strict=True):
-            total += count
-            cumulative.append((bound, total))
-        family.add_metric(pool.labels, cumulative, pool.seconds)
-    return family
-
-
-def _name(name: str) -> str:
-    return f"amqp_dispatcher_{name}"

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 
 import pytest
+from prometheus_client import values
 
 from .channel import FakeChannel
 from .rig import Rig, settle
@@ -29,3 +30,13 @@ def rig() -> Iterator[Callable[..., Rig]]:
     for each in rigs:
         each.dispatch.interrupt("at the end of the test")
     settle()
+
+
+@pytest.fixture
+def directory(tmp_path, monkeypatch) -> Iterator[str]:
+    """A worker's $PROMETHEUS_MULTIPROC_DIR, with prometheus-client's choice of values restored
+    at the end: a test sets values.ValueClass to write into it."""
+    monkeypatch.setenv("PROMETHEUS_MULTIPROC_DIR", str(tmp_path))
+    monkeypatch.setattr(values, "ValueClass", values.ValueClass)
+    yield str(tmp_path)
+    values.close_all_multiprocess_files()

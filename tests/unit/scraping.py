@@ -1,0 +1,36 @@
+"""The arbiter's endpoint asked in-process, without a server: what a scrape or a probe gets."""
+
+from __future__ import annotations
+
+from wsgiref.util import setup_testing_defaults
+
+from prometheus_client.parser import text_string_to_metric_families
+
+from amqpdispatcher.http import ArbiterStats, Endpoint
+
+Samples = dict[tuple[str, frozenset], float]
+
+
+def call(endpoint: Endpoint, path: str) -> tuple[str, str]:
+    """The status line and the body of the answer to a GET of `path`."""
+    answer: list[str] = []
+    environ = {"PATH_INFO": path}
+    setup_testing_defaults(environ)
+    body = endpoint._app(environ, lambda status, headers: answer.append(status))
+    return answer[0], b"".join(body).decode()
+
+
+def scrape(directory: str, stats: ArbiterStats | None = None) -> Samples:
+    """The samples /metrics shows for the files in `directory`, by name and labels."""
+    endpoint = Endpoint(directory, stats or ArbiterStats(), lambda: {"ready": True})
+    status, body = call(endpoint, "/metrics")
+    assert status == "200 OK"
+    return {
+        (sample.name, frozenset(sample.labels.items())): sample.value
+        for family in text_string_to_metric_families(body)
+        for sample in family.samples
+    }
+
+
+def sample(samples: Samples, name: str, **labels: str) -> float | None:
+    return samples.get((f"amqp_dispatcher_{name}", frozenset(labels.items())))
