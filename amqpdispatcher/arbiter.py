@@ -19,6 +19,7 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import partial
+from typing import TYPE_CHECKING
 
 import gevent
 import gevent.select
@@ -29,13 +30,18 @@ from .errors import EXIT_CONFIG, EXIT_FAILURE, EXIT_RESTART
 from .excerpt import counted
 from .loader import one_line
 from .logs import use_format
+from .readiness import across_workers
 from .url import Target
 from .worker import Generation, Plan
+
+if TYPE_CHECKING:
+    from .http import Endpoint
 
 log = logging.getLogger("amqp-dispatcher")
 
 TICK = 0.1  # seconds between two looks at the workers, at most
 MAX_HEARTBEAT_INTERVAL = 1.0
+STALE_HEARTBEATS = 3  # a worker not heard from for this many intervals is not ready
 MIN_WORKER_TIMEOUT = 1.0  # a few heartbeats at least, each sent every quarter of the timeout
 MAX_START_FAILURES = 5  # in a row, before consuming: then the daemon stops
 FIRST_RESTART_DELAY = 0.5  # doubled at each failure in a row
@@ -53,6 +59,16 @@ class Settings:
     worker_timeout: float
     processes: int | str | None = None  # wins over the config's
     log_format: str | None = None  # wins over the config's
+    http_port: int | None = None  # wins over the config's
+    http_address: str | None = None  # wins over the config's
+
+    def http_port_of(self, config: Config) -> int | None:
+        """The port the arbiter serves metrics and probes on, if any."""
+        return self.http_port or config.http.port
+
+    @property
+    def heartbeat_interval(self) -> float:
+        return min(MAX_HEARTBEAT_INTERVAL, self.worker_timeout / 4)
 
 
 class SignalQueue:
@@ -108,8 +124,11 @@ class Arbiter:
         generation: Generation,
         targets: list[Target],
         signals: SignalQueue,
+        metrics_directory: str | None = None,
     ) -> None:
         self._settings = settings
+        self._metrics_directory = metrics_directory  # where the workers write their metrics
+        self._endpoint: Endpoint | None = None
         self._generation = generation
         self._targets = targets
         self._count = self._processes(generation.config)
@@ -124,27 +143,52 @@ class Arbiter:
         self._stop_deadline = 0.0
         self._status = 0
         self._announce = True  # READY=1 is due once every slot's worker consumes
-        self.restarted = 0  # workers started again after they exited or were killed
+        self.restarts = 0  # workers started again after they exited or were killed
 
     def run(self) -> int:
         """Until the workers have stopped: 0 after SIGTERM or SIGINT, else the status of what
-        stopped the daemon."""
+        stopped the daemon. HttpError if it cannot serve the port it is given."""
+        self._endpoint = self._serve()
         stop_watchdog = notify.start_watchdog()
         try:
             while self._workers or not self._stopping:
                 self._turn()
         finally:
             stop_watchdog()
+            if self._endpoint is not None:
+                self._endpoint.stop()
         log.info("stopped")
         return self._status
 
     @property
-    def workers(self) -> dict[int, dict | None]:
-        """Each slot's readiness, as its worker last said, None for a slot without a worker."""
-        return {
-            slot: (self._slots[slot].readiness if slot in self._slots else None)
-            for slot in range(1, self._count + 1)
+    def running(self) -> int:
+        """Worker processes alive."""
+        return len(self._workers)
+
+    def readiness(self) -> dict:
+        """/readyz: every worker ready, as it said within the last few heartbeats."""
+        heard = time.monotonic() - STALE_HEARTBEATS * self._settings.heartbeat_interval
+        states = {
+            slot: known.readiness
+            for slot, known in self._slots.items()
+            if known.last_heard >= heard and not known.retiring
         }
+        return across_workers(states, self._count)
+
+    def _serve(self) -> Endpoint | None:
+        """The endpoint, listening, when the workers write metrics."""
+        if self._metrics_directory is None:
+            return None
+        from .http import Endpoint  # only now: it imports prometheus_client
+
+        config = self._generation.config
+        endpoint = Endpoint(self._metrics_directory, self, self.readiness)
+        endpoint.start(
+            self._settings.http_address or config.http.address,
+            self._settings.http_port_of(config),
+            config.http.request_timeout,
+        )
+        return endpoint
 
     def _turn(self) -> None:
         self._listen(TICK)
@@ -171,10 +215,11 @@ class Arbiter:
             targets=self._targets,
             shutdown_timeout=self._settings.shutdown_timeout,
             max_blocking_time=self._settings.max_blocking_time,
-            heartbeat_interval=min(MAX_HEARTBEAT_INTERVAL, self._settings.worker_timeout / 4),
+            heartbeat_interval=self._settings.heartbeat_interval,
             notify_socket="@" + name,
             arbiter_pid=os.getpid(),
             log_format=self._log_format(generation.config),
+            metrics=self._metrics_directory is not None,
         )
         pid = os.fork()
         if pid == 0:
@@ -187,6 +232,8 @@ class Arbiter:
     def _forget(self, link: socket.socket) -> None:
         """In a new worker: what is the arbiter's alone, `link` the worker's own end."""
         self._signals.cancel()
+        if self._endpoint is not None:
+            self._endpoint.forget()
         link.close()
         for known in self._workers.values():
             known.link.close()
@@ -225,6 +272,8 @@ class Arbiter:
                 return
             if pid == 0:
                 return
+            if self._endpoint is not None:
+                self._endpoint.forget_worker(pid)
             known = self._workers.pop(pid, None)
             if known is not None:
                 known.link.close()
@@ -270,7 +319,7 @@ class Arbiter:
             how,
             f" in {delay:g}s" if delay else "",
         )
-        self.restarted += 1
+        self.restarts += 1
         self._starts[known.slot] = (time.monotonic() + delay, known.generation)
 
     def _start_due(self) -> None:

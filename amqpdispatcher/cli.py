@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import logging
 import math
 import os
+import shutil
 import signal
 import sys
-from collections.abc import Callable
+import tempfile
+from collections.abc import Callable, Iterator
 from importlib.metadata import version
 
 from .arbiter import MIN_WORKER_TIMEOUT, Arbiter, Settings, SignalQueue
@@ -35,6 +38,7 @@ from .loader import (
     run_startup_handler,
 )
 from .logs import LoggingSetupError, setup_logging, use_format
+from .middleware.metrics import METRICS_DIRECTORY
 from .references import warnings as exchange_warnings
 from .reimport import OwnModules
 from .replay import replay
@@ -79,8 +83,10 @@ def _start(args: argparse.Namespace) -> int:
         worker_timeout=args.worker_timeout,
         processes=args.processes,
         log_format=args.log_format,
+        http_port=args.http_port,
+        http_address=args.http_address,
     )
-    return run(settings, args.http_port, args.http_address)
+    return run(settings)
 
 
 def _start_replay(args: argparse.Namespace) -> int:
@@ -119,32 +125,30 @@ def _print_findings(path: str, warnings: list[str], errors: list[str]) -> None:
             print(f"{path}: {kind}: {line}", file=sys.stderr)
 
 
-def run(settings: Settings, http_port: int | None = None, http_address: str | None = None) -> int:
-    """The daemon: the arbiter and its workers. `http_port` and `http_address`, when given,
-    win over the config's."""
+def run(settings: Settings) -> int:
+    """The daemon: the arbiter and its workers."""
     signals = SignalQueue(signal.SIGHUP)  # from the very start: SIGHUP never kills
     try:
         return _run(settings, signals)
+    except DispatcherError as exc:
+        status = report(exc, settings.path)
+        return EXIT_FAILURE if status == EXIT_RESTART else status  # the arbiter's own start
     finally:
         signals.cancel()
 
 
 def _run(settings: Settings, signals: SignalQueue) -> int:
-    path = settings.path
-    try:
-        generation, targets = _prepare(settings)
-    except DispatcherError as exc:
-        status = report(exc, path)
-        return EXIT_FAILURE if status == EXIT_RESTART else status  # the arbiter's own start
-    signals.add(signal.SIGTERM, signal.SIGINT)  # from now on, they stop the workers
-    return Arbiter(settings, generation, targets, signals).run()
+    config = load_config(settings.path)
+    with _metrics_directory(settings.http_port_of(config)) as directory:
+        generation, targets = _prepare(settings, config)
+        signals.add(signal.SIGTERM, signal.SIGINT)  # from now on, they stop the workers
+        return Arbiter(settings, generation, targets, signals, directory).run()
 
 
-def _prepare(settings: Settings) -> tuple[Generation, list[Target]]:
-    """All that comes before the workers: the config read, the log format set, the URL parsed,
-    middleware and consumer classes imported."""
+def _prepare(settings: Settings, config: Config) -> tuple[Generation, list[Target]]:
+    """All that comes before the workers, once the config is read: the log format set, the URL
+    parsed, the startup handler run, middleware and consumer classes imported."""
     path = settings.path
-    config = load_config(path)
     use_format(settings.log_format or config.log_format)
     url = os.environ.get("RABBITMQ_URL") or DEFAULT_URL
     targets = parse_url(url, os.environ.get("RABBITMQ_HEARTBEAT"))
@@ -157,6 +161,23 @@ def _prepare(settings: Settings) -> tuple[Generation, list[Target]]:
     classes = load_consumer_classes(config)
     own_modules.loaded()
     return Generation(config, classes, own_modules), targets
+
+
+@contextlib.contextmanager
+def _metrics_directory(port: int | None) -> Iterator[str | None]:
+    """With a port, a directory of the daemon's own for the workers' metrics (metricfiles.py),
+    named in $PROMETHEUS_MULTIPROC_DIR before anything imports prometheus_client, the
+    operator's code included, and removed at the end; without one, None."""
+    if port is None:
+        yield None
+        return
+    directory = tempfile.mkdtemp(prefix="amqp-dispatcher-metrics-")
+    os.environ[METRICS_DIRECTORY] = directory
+    try:
+        yield directory
+    finally:
+        os.environ.pop(METRICS_DIRECTORY, None)
+        shutil.rmtree(directory, ignore_errors=True)
 
 
 def _summary(config: Config) -> str:

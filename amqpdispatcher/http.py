@@ -10,11 +10,11 @@ import logging
 import os
 import socket
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
+from typing import Protocol
 
 from prometheus_client import CollectorRegistry, make_wsgi_app
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
-from prometheus_client.multiprocess import MultiProcessCollector
+from prometheus_client.multiprocess import MultiProcessCollector, mark_process_dead
 from prometheus_client.registry import Collector
 
 from .errors import DispatcherError
@@ -30,19 +30,24 @@ class HttpError(DispatcherError):
     """The endpoint cannot listen: the port is taken, the address is not this host's."""
 
 
-@dataclass
-class ArbiterStats:
-    """What the arbiter tells of its workers, kept up to date by it."""
+class WorkerCounts(Protocol):
+    """What the arbiter tells of its workers."""
 
-    running: int = 0  # workers alive
-    restarts: int = 0  # workers started again after one exited or was killed
+    @property
+    def running(self) -> int:  # workers alive
+        ...
+
+    @property
+    def restarts(self) -> int:  # workers started again after one exited or was killed
+        ...
 
 
 class Endpoint:
     """The server of the metrics in `directory`, prometheus-client's multiprocess files, and of
     `stats`; /readyz answers `readiness()`, 503 unless its "ready" is true."""
 
-    def __init__(self, directory: str, stats: ArbiterStats, readiness: Callable[[], dict]) -> None:
+    def __init__(self, directory: str, stats: WorkerCounts, readiness: Callable[[], dict]) -> None:
+        self._directory = directory
         registry = CollectorRegistry()
         MultiProcessCollector(registry, path=directory)
         registry.register(_ArbiterCollector(stats))
@@ -71,6 +76,10 @@ class Endpoint:
     def stop(self) -> None:
         if self._server is not None:
             self._server.stop(timeout=1)
+
+    def forget_worker(self, pid: int) -> None:
+        """A worker exited: its gauges go; its counts stay in the sums."""
+        mark_process_dead(pid, self._directory)
 
     def forget(self) -> None:
         """In a process just forked from the arbiter, after gevent.reinit(): let go of this
@@ -102,7 +111,7 @@ class Endpoint:
 
 
 class _ArbiterCollector(Collector):
-    def __init__(self, stats: ArbiterStats) -> None:
+    def __init__(self, stats: WorkerCounts) -> None:
         self._stats = stats
 
     def collect(self) -> Iterator[Metric]:

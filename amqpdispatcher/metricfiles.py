@@ -18,10 +18,9 @@ import gevent
 from prometheus_client import Counter, Gauge, Histogram, values
 
 from .blocking import blocked_seconds
-from .middleware.metrics import BUCKETS, Metrics
+from .middleware.metrics import BUCKETS, METRICS_DIRECTORY, Metrics
 
 FLUSH_INTERVAL = 0.5  # seconds: how stale a scrape's numbers may be, a killed worker's lost
-DIRECTORY_VARIABLE = "PROMETHEUS_MULTIPROC_DIR"
 _POOL_LABELS = ("queue", "consumer")
 
 Read = Callable[[], float]
@@ -159,8 +158,8 @@ class MetricFiles:
 def use_multiprocess_values() -> None:
     """Have prometheus-client keep the values of metrics made from now on in the files, even if
     it was imported before the arbiter set the directory (it chooses at its import)."""
-    if not os.environ.get(DIRECTORY_VARIABLE):
-        raise RuntimeError(f"${DIRECTORY_VARIABLE} is not set: the arbiter sets it for its workers")
+    if not os.environ.get(METRICS_DIRECTORY):
+        raise RuntimeError(f"${METRICS_DIRECTORY} is not set: the arbiter sets it for its workers")
     if values.ValueClass is values.MutexValue:
         values.ValueClass = values.MultiProcessValue()
 

@@ -9,18 +9,24 @@ import os
 import signal
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import gevent
 
 from . import identity, notify
 from .blocking import watch_event_loop
-from .config import Config
+from .config import Config, ConsumerSpec
 from .daemon import Dispatcher
 from .errors import DispatcherError, report
 from .loader import create_middleware, load_consumer_classes, run_startup_handler
 from .middleware import Middleware, logcontext
+from .middleware.metrics import Metrics
+from .readiness import Readiness
 from .reimport import OwnModules
 from .url import Target
+
+if TYPE_CHECKING:
+    from .metricfiles import MetricFiles
 
 log = logging.getLogger("amqp-dispatcher")
 
@@ -51,6 +57,7 @@ class Plan:
     notify_socket: str  # the arbiter's socket for this worker, '@' first for an abstract name
     arbiter_pid: int
     log_format: str
+    metrics: bool  # whether the arbiter serves metrics (metricfiles.py)
 
 
 def run(plan: Plan, forget_arbiter: Callable[[], None]) -> int:
@@ -67,21 +74,26 @@ def run(plan: Plan, forget_arbiter: Callable[[], None]) -> int:
         signal.signal(signum, _stop_starting)
     watch_event_loop(plan.max_blocking_time)
     config = plan.generation.config
+    heartbeat = _Heartbeat()
     try:
-        dispatcher = _dispatcher(plan)
+        dispatcher, files = _dispatcher(plan, heartbeat)
     except DispatcherError as exc:
         return report(exc, config.source)
     except _StoppedStarting:
         log.info("told by the arbiter to stop while starting; stopped")
         return 0
-    link = _Link(plan, dispatcher)
+    link = _Link(plan, dispatcher, heartbeat)
     try:
         return dispatcher.run()
     finally:
         link.close()
+        if files is not None:
+            files.stop()  # after the drain: what the worker counted last is not lost
 
 
-def _dispatcher(plan: Plan) -> Dispatcher:
+def _dispatcher(plan: Plan, heartbeat: _Heartbeat) -> tuple[Dispatcher, MetricFiles | None]:
+    """The daemon of this worker, and the files its metrics go to when the arbiter serves
+    them."""
     generation = plan.generation
     config = generation.config
     classes = generation.classes
@@ -89,15 +101,48 @@ def _dispatcher(plan: Plan) -> Dispatcher:
         generation.own_modules.forget()
         run_startup_handler(config)
         classes = load_consumer_classes(config)
-    middleware = _middleware(config, plan.log_format)
-    return Dispatcher(config, classes, plan.targets, plan.shutdown_timeout, middleware)
-
-
-def _middleware(config: Config, log_format: str) -> list[Middleware]:
     middleware = create_middleware(config)
-    if log_format == "json":  # the consume context costs the text format nothing
+    if plan.log_format == "json":  # the consume context costs the text format nothing
         middleware = logcontext.around(middleware)
-    return middleware
+    files = None
+    if plan.metrics:
+        from .metricfiles import MetricFiles  # only now: it imports prometheus_client
+
+        metrics = Metrics(config.consumers)
+        heartbeat.readiness = Readiness(metrics).state
+        files = MetricFiles(metrics, plan.number)
+        # Last: the consume duration is consume's alone, and the heartbeat reads the metrics.
+        middleware += [metrics, heartbeat]
+    dispatcher = Dispatcher(config, classes, plan.targets, plan.shutdown_timeout, middleware)
+    if files is not None:
+        files.start()
+    return dispatcher, files
+
+
+class _Heartbeat(Middleware):
+    """The worker's sign of life to the arbiter, with its readiness when it keeps metrics: sent
+    every interval by _Link, and at once, as middleware, whenever that readiness may change."""
+
+    def __init__(self) -> None:
+        self.readiness: Callable[[], dict] | None = None
+
+    def beat(self) -> None:
+        notify.heartbeat(None if self.readiness is None else self.readiness())
+
+    def after_connection_lost(self, target: Target, reason: Exception) -> None:
+        self.beat()
+
+    def after_consuming_started(self, consumer: ConsumerSpec) -> None:
+        self.beat()
+
+    def after_consuming_stopped(self, consumer: ConsumerSpec, reason: str) -> None:
+        self.beat()
+
+    def after_publishing_blocked(self, reason: str) -> None:
+        self.beat()
+
+    def after_publishing_unblocked(self) -> None:
+        self.beat()
 
 
 class _StoppedStarting(KeyboardInterrupt):
@@ -117,9 +162,10 @@ class _Link:
 
     SIGNALS = (signal.SIGUSR1, signal.SIGUSR2)
 
-    def __init__(self, plan: Plan, dispatcher: Dispatcher) -> None:
+    def __init__(self, plan: Plan, dispatcher: Dispatcher, heartbeat: _Heartbeat) -> None:
         self._plan = plan
         self._dispatcher = dispatcher
+        self._heartbeat = heartbeat
         stop, hurry = self.SIGNALS
         self._handlers = [
             gevent.signal_handler(stop, dispatcher.stop, "told by the arbiter"),
@@ -134,6 +180,6 @@ class _Link:
 
     def _beat(self) -> None:
         while os.getppid() == self._plan.arbiter_pid:
-            notify.heartbeat(None)
+            self._heartbeat.beat()
             gevent.sleep(self._plan.heartbeat_interval)
         self._dispatcher.stop(f"the arbiter (pid {self._plan.arbiter_pid}) is gone")

@@ -74,6 +74,7 @@ def test_a_call_that_fails_past_the_consumer_timeout_is_not_copied_nor_counted(
     """Its channel is gone and the broker delivers the message again: a retry copy too would
     have it handled once more, and an answer counted would never have reached the broker."""
     queue, go, port = node_broker.queue_name(), tmp_path / "go", free_port()
+    labels = (("consumer", "scripted:Scripted"), ("queue", queue))
     config = consumer_config(queue)
     config["consumers"][0]["retry"] = {"max_retries": 3, "backoff": [0.1]}
     config["http"] = {"port": port}
@@ -86,7 +87,9 @@ def test_a_call_that_fails_past_the_consumer_timeout_is_not_copied_nor_counted(
         wait_for(lambda: node_broker.consumers(queue) == 1, what="the broker's new consumer")
         go.touch()
         wait_for(lambda: len(daemon.records("done")) == 1, what="the redelivery consumed")
-        metrics = samples(port)
+        acked = ("amqp_dispatcher_answers_total", (("answer", "ack"), *labels))
+        # Scrapes follow the worker within half a second: the ack is counted after the rest.
+        metrics = wait_for(lambda: (seen := samples(port)).get(acked) and seen, what="the ack")
         assert daemon.stop() == 0
 
     first, again = daemon.records("consume")
@@ -95,8 +98,7 @@ def test_a_call_that_fails_past_the_consumer_timeout_is_not_copied_nor_counted(
         True,
     )
     assert "x-retry-count" not in again["headers"]  # the broker's redelivery, not a retry copy
-    labels = (("consumer", "scripted:Scripted"), ("queue", queue))
-    assert metrics[("amqp_dispatcher_answers_total", (("answer", "ack"), *labels))] == 1
+    assert metrics[acked] == 1
     assert metrics[("amqp_dispatcher_retries_total", labels)] == 0
     for name in (queue, f"{queue}.delay.0.1s", f"{queue}.archive"):
         assert node_broker.messages(name) == 0, name

@@ -203,7 +203,7 @@ def test_while_the_broker_blocks_publishing_copies_wait_unsent(
         status, body = wait_for(
             lambda: (reply := get(port, "/readyz"))[0] == 503 and reply, what="not ready"
         )
-        assert json.loads(body)["publishing_blocked"] is True
+        assert json.loads(body)["workers"]["1"]["publishing_blocked"] is True
         rest.touch()
         wait_for(lambda: daemon.log().count("archiving it") == 21, what="20 more failures")
         assert daemon.stop() == 0

@@ -4,6 +4,7 @@ daemon stopped whole, orphans that stop by themselves."""
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import threading
@@ -12,6 +13,8 @@ from pathlib import Path
 
 import pytest
 from daemons import consumer_config
+from nodes import free_port
+from test_http import get, samples
 from waiting import wait_for
 
 from amqpdispatcher.errors import EXIT_CONFIG
@@ -245,4 +248,38 @@ def test_sighup_onto_an_invalid_config_keeps_the_workers(broker, daemon_factory)
     broker.publish(queue, {"id": 1})
     wait_for(lambda: daemon.records("done"))
     assert daemon.workers() == before
+    assert daemon.stop() == 0
+
+
+def test_one_scrape_sums_the_workers_and_readyz_waits_for_every_worker(broker, daemon_factory):
+    queue, port, count = broker.queue_name(), free_port(), 200
+    config = consumer_config(queue, count=2, prefetch=5)
+    daemon = started(daemon_factory, config, "--processes", "2", "--http-port", str(port))
+    workers = daemon.workers()
+    broker.publish_many(queue, [{"id": n, "do": [["sleep", 0.002]]} for n in range(count)])
+    wait_for(lambda: len(daemon.records("done")) == count, timeout=60, what="every message")
+    assert {r["pid"] for r in daemon.records("consume")} == set(workers.values())
+    labels = (("consumer", "scripted:Scripted"), ("queue", queue))
+    deliveries = ("amqp_dispatcher_deliveries_total", labels)
+    wait_for(lambda: samples(port).get(deliveries) == count, what="every delivery, summed")
+    seen = samples(port)
+    for number, pid in workers.items():  # gauges by worker
+        assert (
+            seen[("amqp_dispatcher_connected", (("pid", str(pid)), ("worker", str(number))))] == 1
+        )
+    assert seen[("amqp_dispatcher_workers", ())] == 2
+    wait_for(lambda: get(port, "/readyz")[0] == 200, what="ready")
+
+    victim = workers[1]
+    os.kill(victim, signal.SIGSTOP)  # down: silent until the arbiter kills it
+    status, body = wait_for(
+        lambda: (answer := get(port, "/readyz"))[0] == 503 and answer, what="unready"
+    )
+    assert json.loads(body)["workers"]["2"]["ready"] is True  # the other one is fine
+    wait_for(lambda: daemon.workers()[1] != victim, timeout=60, what="worker 1 replaced")
+    wait_for(lambda: get(port, "/readyz")[0] == 200, timeout=30, what="ready again")
+    seen = samples(port)
+    assert seen[deliveries] == count  # the killed worker's counts stay in the sum
+    assert seen[("amqp_dispatcher_worker_restarts_total", ())] == 1
+    assert not [key for key in seen if ("pid", str(victim)) in key[1]]  # its gauges are gone
     assert daemon.stop() == 0

@@ -19,6 +19,9 @@ if TYPE_CHECKING:
     from ..message import Message
     from ..url import Target
 
+# prometheus-client's: the directory of the files each worker writes its metrics to
+# (metricfiles.py), for the arbiter to serve them summed (http.py).
+METRICS_DIRECTORY = "PROMETHEUS_MULTIPROC_DIR"
 ANSWERS = ("ack", "nack", "reject")
 # Seconds, prometheus-client's default buckets: from a quick handler to a slow one.
 BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1.0, 2.5, 5.0, 7.5, 10.0)

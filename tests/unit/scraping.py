@@ -2,13 +2,22 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from wsgiref.util import setup_testing_defaults
 
 from prometheus_client.parser import text_string_to_metric_families
 
-from amqpdispatcher.http import ArbiterStats, Endpoint
+from amqpdispatcher.http import Endpoint
 
 Samples = dict[tuple[str, frozenset], float]
+
+
+@dataclass
+class Counts:
+    """The arbiter's counts of its workers, as the endpoint reads them."""
+
+    running: int = 0
+    restarts: int = 0
 
 
 def call(endpoint: Endpoint, path: str) -> tuple[str, str]:
@@ -20,9 +29,9 @@ def call(endpoint: Endpoint, path: str) -> tuple[str, str]:
     return answer[0], b"".join(body).decode()
 
 
-def scrape(directory: str, stats: ArbiterStats | None = None) -> Samples:
+def scrape(directory: str, stats: Counts | None = None) -> Samples:
     """The samples /metrics shows for the files in `directory`, by name and labels."""
-    endpoint = Endpoint(directory, stats or ArbiterStats(), lambda: {"ready": True})
+    endpoint = Endpoint(directory, stats or Counts(), lambda: {"ready": True})
     status, body = call(endpoint, "/metrics")
     assert status == "200 OK"
     return {

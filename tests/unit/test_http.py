@@ -14,9 +14,9 @@ from daemons import consumer_config
 from waiting import wait_for
 
 from amqpdispatcher.errors import EXIT_CONFIG
-from amqpdispatcher.http import ArbiterStats, Endpoint
+from amqpdispatcher.http import Endpoint
 
-from .scraping import call, sample, scrape
+from .scraping import Counts, call, sample, scrape
 
 
 def test_without_a_port_nothing_of_the_endpoint_is_imported():
@@ -25,8 +25,12 @@ def test_without_a_port_nothing_of_the_endpoint_is_imported():
         "from amqpdispatcher import cli\n"
         "from amqpdispatcher.config import parse_config\n"
         "config = parse_config({'consumers': [{'consumer': 'a:B', 'queue': 'q'}]}, 'c')\n"
-        "assert cli._endpoint(config, None, None) is None\n"
-        "endpoint = {'prometheus_client', 'amqpdispatcher.http', 'gevent.pywsgi'}\n"
+        "settings = cli.Settings('c', 30, 1, 30)\n"
+        "assert settings.http_port_of(config) is None\n"
+        "with cli._metrics_directory(None) as directory:\n"
+        "    assert directory is None\n"
+        "endpoint = {'prometheus_client', 'amqpdispatcher.http', 'amqpdispatcher.metricfiles',\n"
+        "            'gevent.pywsgi'}\n"
         "assert not endpoint & sys.modules.keys(), endpoint & sys.modules.keys()\n"
     )
     result = subprocess.run([sys.executable, "-c", check], capture_output=True, text=True)
@@ -51,7 +55,7 @@ def test_a_bad_http_block_or_port_is_refused_before_any_start(daemon_factory):
 
 
 def test_the_arbiter_counts_its_workers_and_their_restarts(directory):
-    samples = scrape(directory, ArbiterStats(running=3, restarts=2))
+    samples = scrape(directory, Counts(running=3, restarts=2))
     assert sample(samples, "workers") == 3
     assert sample(samples, "worker_restarts_total") == 2
 
@@ -61,7 +65,7 @@ def test_the_arbiter_counts_its_workers_and_their_restarts(directory):
 )
 def test_the_paths_of_the_endpoint(directory, ready, status):
     state = {"ready": ready, "workers": {"1": {"ready": ready}}}
-    endpoint = Endpoint(directory, ArbiterStats(), lambda: state)
+    endpoint = Endpoint(directory, Counts(), lambda: state)
     assert call(endpoint, "/readyz") == (status, json.dumps(state))
     assert call(endpoint, "/healthz") == ("200 OK", json.dumps({"alive": True}))
     assert call(endpoint, "/nothing")[0] == "404 Not Found"
@@ -70,7 +74,7 @@ def test_the_paths_of_the_endpoint(directory, ready, status):
 def test_a_process_forked_from_the_arbiter_lets_go_of_the_endpoints_sockets(tmp_path):
     """The arbiter's workers are forked while it serves: with their copies let go of, a client
     sees the end of an answer the arbiter closed, and the port is free once the arbiter stops."""
-    endpoint = Endpoint(str(tmp_path), ArbiterStats(), lambda: {"ready": True})
+    endpoint = Endpoint(str(tmp_path), Counts(), lambda: {"ready": True})
     endpoint.start("127.0.0.1", 0, 30)
     port = endpoint._server.server_port
     client = gevent.socket.create_connection(("127.0.0.1", port))
