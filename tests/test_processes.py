@@ -187,16 +187,23 @@ class Versioned(Scripted):
 """
 
 
-def test_sighup_reimports_the_consumer_code(broker, daemon_factory, tmp_path):
+def versioned(daemon_factory, tmp_path: Path, queue: str, *args: str):
+    """A daemon on `queue` running Versioned, version 1, from a module of the test's own; the
+    module's path, to deploy another version."""
     code = tmp_path / "code"
     code.mkdir()
     module = code / "versioned.py"
     module.write_text(CONSUMER_V1)
-    queue = broker.queue_name()
     config = consumer_config(queue)
     config["consumers"][0]["consumer"] = "versioned:Versioned"
     tests = os.path.dirname(__file__)
-    daemon = started(daemon_factory, config, PYTHONPATH=f"{code}:{tests}")
+    daemon = started(daemon_factory, config, *args, PYTHONPATH=f"{code}:{tests}")
+    return daemon, module
+
+
+def test_sighup_reimports_the_consumer_code(broker, daemon_factory, tmp_path):
+    queue = broker.queue_name()
+    daemon, module = versioned(daemon_factory, tmp_path, queue)
     broker.publish(queue, {"id": 1})
     wait_for(lambda: daemon.records("version"))
     module.write_text(CONSUMER_V1.replace("version=1", "version=2"))
@@ -211,16 +218,8 @@ def test_sighup_reimports_the_consumer_code(broker, daemon_factory, tmp_path):
 def test_sighup_onto_code_that_cannot_import_keeps_the_old_workers(
     broker, daemon_factory, tmp_path
 ):
-    code = tmp_path / "code"
-    code.mkdir()
-    module = code / "versioned.py"
-    module.write_text(CONSUMER_V1)
     queue = broker.queue_name()
-    config = consumer_config(queue)
-    config["consumers"][0]["consumer"] = "versioned:Versioned"
-    tests = os.path.dirname(__file__)
-    daemon = daemon_factory(config, PYTHONPATH=f"{code}:{tests}")
-    daemon.start("--processes", "2").wait_ready()
+    daemon, module = versioned(daemon_factory, tmp_path, queue, "--processes", "2")
     before = daemon.workers()
     module.write_text("raise RuntimeError('half-deployed')\n")
     daemon.process.send_signal(signal.SIGHUP)
