@@ -30,7 +30,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("amqp-dispatcher")
 
-# Set by the arbiter for its workers' start-up, replaced in each worker: the arbiter's.
+# systemd's, meant for the arbiter: a worker drops them, and gets a NOTIFY_SOCKET of the arbiter's.
 _SYSTEMD_VARIABLES = ("NOTIFY_SOCKET", "WATCHDOG_USEC", "WATCHDOG_PID")
 
 
