@@ -10,6 +10,7 @@ Interrupted instead of reaching the broker."""
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Callable
 from typing import Any, TypeVar
@@ -25,6 +26,7 @@ from .message import Message
 from .proxy import AMQPProxy
 from .publisher import Publisher
 
+log = logging.getLogger("amqp-dispatcher.pool")
 T = TypeVar("T")
 
 
@@ -38,15 +40,22 @@ class GeventExecutor:
     def call(function: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         return function(*args, **kwargs)
 
+    @staticmethod
+    def shut_down(instance: object, exception: BaseException | None) -> None:
+        instance.shutdown(exception)
+
 
 class ThreadExecutor:
     """Consumer code runs on a gevent ThreadPool of `threads`, the entry's own: not the hub's,
     which gevent's resolver uses."""
 
-    def __init__(self, threads: int) -> None:
-        self._pool = ThreadPool(threads)
+    def __init__(self, spec: ConsumerSpec) -> None:
+        self._pool = ThreadPool(spec.threads)
+        self._name = f"{spec.consumer} on {spec.queue!r}"
         self.hub = gevent.get_hub()
         self.loop_thread = threading.get_ident()
+        # The instances whose interrupted consume call still runs in its thread, by id.
+        self._left_running: dict[int, object] = {}
 
     def proxy(self, acks: Acks, delivery_tag: int, publisher: Publisher) -> ThreadedProxy:
         return ThreadedProxy(acks, delivery_tag, publisher, self)
@@ -55,6 +64,9 @@ class ThreadExecutor:
         """rules.consume, its default ack on the loop, with `instance.consume` in a thread."""
         try:
             return rules.consume(_InThread(self, instance), amqp, message)
+        except Interrupted:
+            self._left_running[id(instance)] = instance
+            raise
         finally:
             amqp.ended = True  # whatever the thread still does, no answer of its reaches the broker
 
@@ -66,12 +78,24 @@ class ThreadExecutor:
             raise exception
         return result
 
+    def shut_down(self, instance: object, exception: BaseException | None) -> None:
+        """`instance.shutdown(exception)` in a thread; not while an interrupted consume call of
+        the instance still runs in its own: the instance is left as it is."""
+        if id(instance) in self._left_running:
+            log.warning(
+                "%s: an instance not shut down: its interrupted consume call still runs in a "
+                "thread",
+                self._name,
+            )
+            return
+        self.call(instance.shutdown, exception)
+
 
 GEVENT_EXECUTOR = GeventExecutor()
 
 
 def executor_for(spec: ConsumerSpec) -> GeventExecutor | ThreadExecutor:
-    return ThreadExecutor(spec.threads) if spec.executor == THREAD else GEVENT_EXECUTOR
+    return ThreadExecutor(spec) if spec.executor == THREAD else GEVENT_EXECUTOR
 
 
 class _InThread:

@@ -35,7 +35,7 @@ class Instances:
     ) -> None:
         """`executor` runs the constructor and `shutdown`, as it runs `consume`."""
         self._spec = spec
-        self._call = executor.call
+        self._call, self._shut_down = executor.call, executor.shut_down
         self._class = consumer_class
         self._hooks = hooks
         self._live: set = set()
@@ -63,7 +63,7 @@ class Instances:
     def retire(self, instance: object, exception: BaseException | None) -> None:
         self._live.discard(instance)
         try:
-            self._call(instance.shutdown, exception)
+            self._shut_down(instance, exception)
         except Interrupted:
             raise
         except BaseException:

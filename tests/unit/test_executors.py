@@ -184,11 +184,17 @@ def test_the_stop_interrupts_the_wait_and_the_threads_later_calls_reach_nothing(
     settle()
     assert not pool.dispatch.busy
     assert "1 consume call still running after the grace period" in caplog.text
+    gevent.joinall(pool.instances.retire_all())
+    assert (
+        "an instance not shut down: its interrupted consume call still runs in a thread"
+        in caplog.text
+    )
     release.set()
     wait_for(lambda: len(after) == 2, what="the thread's later calls")
     settle()
     assert pool.channel.sent == []
     assert pool.publisher.published == []
+    assert pool.created[0].shutdowns == []  # not even at the stop, while its thread runs on
     assert after[0] == (
         "delivery 1: its consume call was interrupted, or has ended; the amqp object no longer "
         "answers or publishes"
