@@ -28,7 +28,8 @@ class Scripted:
     "bad-ack-once" (acks an unknown tag: the broker closes the channel), ["spin", seconds]
     (busy loop), ["spin-until-file", path] (busy loop until the test creates the file),
     ["sleep", seconds], ["await-file", path] (waits, yielding, until the test creates the
-    file), ["block-until-file", path] (waits in the unpatched time.sleep, never yielding), ["throw-once", kind] (raises one of THROWABLES when not redelivered),
+    file), ["block-until-file", path] (waits in the unpatched time.sleep, never yielding),
+    ["throw-once", kind] (raises one of THROWABLES when not redelivered),
     "spawn-failing" (starts a greenlet that raises), "spawn-exiting" (starts greenlets that
     raise SystemExit and KeyboardInterrupt), "leave-timer" (returns with a gevent.Timeout still
     running, set to raise SystemExit), ["publish", exchange, routing_key, body], ["try-publish",
