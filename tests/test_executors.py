@@ -1,6 +1,7 @@
 """executor: thread against the broker: a consumer that blocks in the unpatched time.sleep
 stops the daemon's loop, and so its heartbeats, on the default executor, and stops nothing in a
-thread; confirmed publishes and retries from a thread behave as on the loop."""
+thread; retries of a threaded consumer, and the stop. Confirmed publishes from a thread:
+test_recovery.py."""
 
 import re
 
@@ -79,30 +80,6 @@ def test_a_consumer_blocking_in_a_thread_stops_neither_heartbeats_nor_other_pool
     assert not first["on_main_thread"]
     assert not first["delivery_info"]["redelivered"]
     assert node_broker.messages(blocking) == 0  # acked: nothing came back at the stop
-
-
-def test_a_confirmed_publish_from_a_thread_raises_there_on_a_nack(broker, daemon_factory):
-    queue, full = broker.queue_name(), broker.queue_name("full")
-    config = threaded(consumer_config(queue))
-    config["queues"].append(
-        {
-            "queue": full,
-            "durable": False,
-            "x_max_length": 1,
-            "arguments": {"x-overflow": "reject-publish"},
-        }
-    )
-    daemon = started(daemon_factory, config)
-    for n in range(3):
-        broker.publish(queue, {"id": n, "do": [["try-publish", "", full, f"m{n}", False]]})
-    wait_for(lambda: len(daemon.records("done")) == 3)
-    assert daemon.stop() == 0
-    assert len(daemon.records("published")) == 1
-    assert [r["message"] for r in daemon.records("publish-error")] == [
-        "the broker nacked the message"
-    ] * 2
-    assert broker.messages(full) == 1
-    assert not any(r["on_main_thread"] for r in daemon.records("consume"))
 
 
 def test_a_threaded_consumer_that_raises_is_retried(broker, daemon_factory):

@@ -14,7 +14,7 @@ from amqpdispatcher import AlreadyAnswered, PublishError
 from amqpdispatcher.interruption import Interrupted
 
 from .rig import settle
-from .test_dispatch import Broken, fail_on
+from .test_dispatch import ANSWERS, Broken, fail_on
 
 LOOP = threading.get_ident()
 
@@ -74,17 +74,7 @@ def test_the_constructor_and_shutdown_run_in_the_threads(rig):
     assert pool.channel.answers == {1: "reject requeue"}
 
 
-@pytest.mark.parametrize(
-    "answer, expected",
-    [
-        (lambda amqp: amqp.ack(), "ack"),
-        (lambda amqp: amqp.nack(), "nack requeue"),
-        (lambda amqp: amqp.nack(requeue=False), "nack"),
-        (lambda amqp: amqp.reject(), "reject requeue"),
-        (lambda amqp: amqp.reject(requeue=False), "reject"),
-    ],
-    ids=["ack", "nack", "nack-no-requeue", "reject", "reject-no-requeue"],
-)
+@ANSWERS
 def test_answers_from_a_thread_reach_the_channel_once(rig, answer, expected):
     raised = []
 
