@@ -60,7 +60,9 @@ class ThreadExecutor:
     def proxy(self, acks: Acks, delivery_tag: int, publisher: Publisher) -> ThreadedProxy:
         return ThreadedProxy(acks, delivery_tag, publisher, self)
 
-    def consume(self, instance: object, amqp: ThreadedProxy, message: Message) -> Any:
+    def consume(
+        self, instance: object, amqp: ThreadedProxy, message: Message
+    ) -> BaseException | None:
         """rules.consume, its default ack on the loop, with `instance.consume` in a thread."""
         try:
             return rules.consume(_InThread(self, instance), amqp, message)
