@@ -11,10 +11,10 @@ import gevent
 import gevent.event
 from greenlet import GreenletExit, greenlet
 
-from . import rules
 from .acks import Acks
 from .config import ConsumerSpec
 from .excerpt import counted
+from .executors import GeventExecutor, ThreadExecutor
 from .failure import FailurePolicy, settle_failure
 from .instances import Instances
 from .interruption import Interrupted
@@ -45,8 +45,11 @@ class Dispatch:
         publisher: Publisher,
         failure_policy: FailurePolicy,
         hooks: Hooks,
+        executor: GeventExecutor | ThreadExecutor,
     ) -> None:
         self._spec = spec
+        # Where consume runs, and the amqp object it is given (executors.py).
+        self._run, self._proxy = executor.consume, executor.proxy
         self._instances = instances
         self._publisher = publisher
         self._failure_policy = failure_policy
@@ -158,12 +161,12 @@ class Dispatch:
         replacement if the failure policy replaced it."""
         if self._stopping or not acks.channel.is_open:
             return instance  # unanswered: the broker redelivers it
-        proxy = AMQPProxy(acks, delivery.delivery_tag, self._publisher)
+        proxy = self._proxy(acks, delivery.delivery_tag, self._publisher)
         message = Message(delivery)
         hooked = self._hooked
         if hooked:
             self._hooks("before_consume", self._spec, instance, message)
-        exception = rules.consume(instance, proxy, message)
+        exception = self._run(instance, proxy, message)
         if exception is not None:
             return self._failed(instance, proxy, message, exception)
         if hooked:

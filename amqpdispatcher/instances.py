@@ -10,6 +10,7 @@ import gevent
 from . import backoff
 from .config import ConsumerSpec
 from .errors import MayPassError
+from .executors import GEVENT_EXECUTOR, GeventExecutor, ThreadExecutor
 from .interruption import Interrupted
 from .middleware import Hooks
 from .substitution import named
@@ -25,8 +26,16 @@ class PoolError(MayPassError):
 
 
 class Instances:
-    def __init__(self, spec: ConsumerSpec, consumer_class: type, hooks: Hooks) -> None:
+    def __init__(
+        self,
+        spec: ConsumerSpec,
+        consumer_class: type,
+        hooks: Hooks,
+        executor: GeventExecutor | ThreadExecutor = GEVENT_EXECUTOR,
+    ) -> None:
+        """`executor` runs the constructor and `shutdown`, as it runs `consume`."""
         self._spec = spec
+        self._call, self._shut_down = executor.call, executor.shut_down
         self._class = consumer_class
         self._hooks = hooks
         self._live: set = set()
@@ -54,7 +63,7 @@ class Instances:
     def retire(self, instance: object, exception: BaseException | None) -> None:
         self._live.discard(instance)
         try:
-            instance.shutdown(exception)
+            self._shut_down(instance, exception)
         except Interrupted:
             raise
         except BaseException:
@@ -80,6 +89,6 @@ class Instances:
                 gevent.sleep(delay)
 
     def _new(self) -> object:
-        instance = self._class(**copy.deepcopy(self._spec.options))  # each its own copy
+        instance = self._call(self._class, **copy.deepcopy(self._spec.options))  # each its own
         self._live.add(instance)
         return instance

@@ -6,6 +6,7 @@ import gevent
 
 from .config import ConsumerSpec, QueueSpec
 from .dispatch import Dispatch
+from .executors import executor_for
 from .failure import FailurePolicy
 from .instances import Instances
 from .middleware import Hooks
@@ -80,8 +81,9 @@ def dispatch_path(
 ) -> tuple[Instances, Dispatch]:
     """A pool's instances and the dispatch that hands them its deliveries; the unit tests' rig
     wires its pool here too, fed by a channel double instead of a subscription."""
-    instances = Instances(spec, consumer_class, hooks)
-    return instances, Dispatch(spec, instances, publisher, failure_policy, hooks)
+    executor = executor_for(spec)
+    instances = Instances(spec, consumer_class, hooks, executor)
+    return instances, Dispatch(spec, instances, publisher, failure_policy, hooks, executor)
 
 
 def create_idle(instances: Instances, dispatch: Dispatch) -> list:

@@ -5,6 +5,7 @@ are written to BENCH_STATS."""
 import itertools
 import json
 import os
+import threading
 import time
 
 import gevent
@@ -44,6 +45,20 @@ class Sleeper(Trivial):
         _begin()
         gevent.sleep(0.05)
         _done_one()
+
+
+class Blocker(Trivial):
+    """Blocks in the unpatched time.sleep, for executor: thread; its threads count under a
+    lock."""
+
+    _lock = threading.Lock()
+
+    def consume(self, amqp, msg) -> None:
+        with self._lock:
+            _begin()
+        time.sleep(0.05)
+        with self._lock:
+            _done_one()
 
 
 class Republisher(Trivial):

@@ -30,6 +30,7 @@ FULL = {
     "runs": 3,
     "trivial": 50_000,
     "io": 20_000,
+    "threaded": 5_000,
     "republish": 20_000,
     "retry": 20_000,
     "latency_s": 20,
@@ -40,6 +41,7 @@ QUICK = {
     "runs": 1,
     "trivial": 5_000,
     "io": 2_000,
+    "threaded": 500,
     "republish": 2_000,
     "retry": 2_000,
     "latency_s": 2,
@@ -152,16 +154,18 @@ def dispatcher(
     instances: int,
     prefetch: int,
     env: dict | None = None,
-    retry: dict | None = None,
+    keys: dict | None = None,
     args: tuple[str, ...] = (),
 ) -> Consumer:
+    """`keys`: more keys of the consumers entry (retry, executor...)."""
     entry = {
         "consumer": f"consumers:{consumer}",
         "queue": queue,
         "consumer_count": instances,
         "prefetch_count": prefetch,
+        **(keys or {}),
     }
-    config = {"consumers": [{**entry, "retry": retry} if retry else entry]}
+    config = {"consumers": [entry]}
     path = Path(tempfile.mkstemp(prefix="bench-config-", suffix=".yml")[1])
     path.write_text(yaml.safe_dump(config))
     command = [sys.executable, "-m", "amqpdispatcher", "--config", str(path), *args]
@@ -203,14 +207,8 @@ def retrying(broker: Broker, count: int) -> tuple[float, float]:
     """As `throughput`, with one message in ten failing once and retried after 1 ms."""
     queue = broker.queue()
     retry = {"max_retries": 1, "backoff": [0.001]}
-    result = throughput(
-        broker,
-        partial(
-            dispatcher, consumer="FailsOnce", count=count, instances=100, prefetch=100, retry=retry
-        ),
-        count,
-        queue,
-    )
+    fails_once = partial(dispatcher, consumer="FailsOnce", count=count, instances=100, prefetch=100)
+    result = throughput(broker, partial(fails_once, keys={"retry": retry}), count, queue)
     for derived in (f"{queue}.delay.0.001s", f"{queue}.archive"):
         if broker.ready(derived):
             sys.exit(f"bench: messages left in {derived}")
@@ -319,11 +317,13 @@ def main() -> None:
     sizes = QUICK if parser.parse_args().quick else FULL
     broker = Broker()
     runs: dict[str, list] = {
-        name: [] for name in ("raw", "trivial", "trivial_http", "io", "republish", "retry")
+        name: []
+        for name in ("raw", "trivial", "trivial_http", "io", "threaded", "republish", "retry")
     }
     runs.update(cpu_1=[], cpu_2=[], cpu_raw=[])
     loops = calibrate()
     count, io, rp = sizes["trivial"], sizes["io"], sizes["republish"]
+    blocks, thread = sizes["threaded"], {"executor": "thread", "threads": 50}
     for _ in range(sizes["runs"]):
         runs["raw"].append(throughput(broker, partial(raw, count=count, prefetch=100), count))
         trivial = partial(dispatcher, consumer="Trivial", count=count, instances=100, prefetch=100)
@@ -332,6 +332,10 @@ def main() -> None:
         runs["trivial_http"].append(throughput(broker, with_http, count))
         sleeper = partial(dispatcher, consumer="Sleeper", count=io, instances=500, prefetch=500)
         runs["io"].append(throughput(broker, sleeper, io))
+        blocker = partial(
+            dispatcher, consumer="Blocker", count=blocks, instances=50, prefetch=50, keys=thread
+        )
+        runs["threaded"].append(throughput(broker, blocker, blocks))
         out = broker.queue()
         republisher = partial(
             dispatcher,
@@ -356,6 +360,7 @@ def main() -> None:
             "trivial / raw": median["trivial"] / median["raw"],
             "trivial with /metrics on / trivial": median["trivial_http"] / median["trivial"],
             "io / ideal 10,000": median["io"] / 10_000,
+            "threaded / ideal 1,000": median["threaded"] / 1_000,
             "republish / trivial": median["republish"] / median["trivial"],
             "retry 10 % / trivial": median["retry"] / median["trivial"],
             "cpu 2 processes / 1 process": median["cpu_2"] / median["cpu_1"],

@@ -6,6 +6,7 @@ import json
 import logging
 import os
 import sys
+import threading
 import time
 
 import gevent
@@ -27,7 +28,8 @@ class Scripted:
     "bad-ack-once" (acks an unknown tag: the broker closes the channel), ["spin", seconds]
     (busy loop), ["spin-until-file", path] (busy loop until the test creates the file),
     ["sleep", seconds], ["await-file", path] (waits, yielding, until the test creates the
-    file), ["throw-once", kind] (raises one of THROWABLES when not redelivered),
+    file), ["block-until-file", path] (waits in the unpatched time.sleep, never yielding),
+    ["throw-once", kind] (raises one of THROWABLES when not redelivered),
     "spawn-failing" (starts a greenlet that raises), "spawn-exiting" (starts greenlets that
     raise SystemExit and KeyboardInterrupt), "leave-timer" (returns with a gevent.Timeout still
     running, set to raise SystemExit), ["publish", exchange, routing_key, body], ["try-publish",
@@ -55,6 +57,7 @@ class Scripted:
             headers=msg.headers,
             properties={k: v for k, v in msg.properties.items() if k != "headers"},
             delivery_info=msg.delivery_info,
+            on_main_thread=threading.current_thread() is threading.main_thread(),
         )
         for step in work.get("do", []):
             self._step(amqp, msg, step)
@@ -108,6 +111,9 @@ class Scripted:
             logging.getLogger("scripted").info(step[1])
         elif step[0] == "sleep":
             gevent.sleep(step[1])
+        elif step[0] == "block-until-file":
+            while not os.path.exists(step[1]):
+                time.sleep(0.02)
         elif step[0] == "await-file":
             while not os.path.exists(step[1]):
                 gevent.sleep(0.02)

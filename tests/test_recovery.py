@@ -153,9 +153,13 @@ def test_a_cancelled_consumer_of_a_foreign_queue_retries_until_it_exists(broker,
     assert daemon.stop() == 0
 
 
-def test_publish_waits_for_the_brokers_confirm_and_raises_on_nack(broker, daemon_factory):
+@pytest.mark.parametrize("executor", ["gevent", "thread"])
+def test_publish_waits_for_the_brokers_confirm_and_raises_on_nack(broker, daemon_factory, executor):
+    """On either executor: from a thread, publish is marshalled to the loop, and its PublishError
+    raised back in the thread."""
     queue, full = broker.queue_name(), broker.queue_name("full")
     config = consumer_config(queue)
+    config["consumers"][0]["executor"] = executor
     config["queues"].append(
         {
             "queue": full,
@@ -174,6 +178,8 @@ def test_publish_waits_for_the_brokers_confirm_and_raises_on_nack(broker, daemon
         "the broker nacked the message"
     ] * 2
     assert broker.messages(full) == 1
+    on_the_loop = executor == "gevent"
+    assert all(r["on_main_thread"] is on_the_loop for r in daemon.records("consume"))
 
 
 def test_the_publishing_connection_is_separate_and_reopened(node_broker, daemon_factory):

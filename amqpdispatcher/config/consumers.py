@@ -1,17 +1,19 @@
-"""`consumers`: each entry's consumer class, queue, pool size and options, and its retry
-block (retry.py)."""
+"""`consumers`: each entry's consumer class, queue, pool size, executor and options, and its
+retry block (retry.py)."""
 
 import keyword
 from dataclasses import dataclass, field
 from typing import Any
 
 from ..substitution import shown
-from .checks import IMPORT_PATH, NAME, REQUIRED, fields, int_between
+from .checks import IMPORT_PATH, NAME, REQUIRED, fields, int_between, one_of
 from .paths import join
 from .retry import RetrySpec, retry, retry_spec
 
 MAX_PREFETCH_COUNT = 65535  # basic.qos prefetch_count is a 16-bit field
 MAX_CONSUMER_COUNT = 10_000
+MAX_THREADS = 1_000  # an executor's threads: each an OS thread with a stack of its own
+GEVENT, THREAD = "gevent", "thread"  # where consume runs: executors.py
 
 
 @dataclass(frozen=True)
@@ -25,14 +27,27 @@ class ConsumerSpec:
     # key a dict by the spec.
     options: dict[str, Any] = field(default_factory=dict, hash=False)
     retry: RetrySpec | None = field(default=None, hash=False)
+    executor: str = GEVENT
+    threads: int | None = None  # with executor: thread, the size of its pool of threads
 
 
 def consumer(entry: dict, path: str, problems: list[str]) -> ConsumerSpec:
     values = fields(entry, path, _FIELDS, problems)
+    values["threads"] = _threads(values, path, problems)
     block, queue = values.pop("retry"), values["queue"]
     if block is None or queue is None:
         return ConsumerSpec(path=path, **values)
     return ConsumerSpec(path=path, retry=retry_spec(block, queue, path), **values)
+
+
+def _threads(values: dict, path: str, problems: list[str]) -> int | None:
+    """The pool's threads: one per instance unless `threads` says; only for executor: thread."""
+    threads = values["threads"]
+    if values["executor"] != THREAD:
+        if threads is not None:
+            problems.append(f"{join(path, 'threads')}: only with executor: {THREAD}")
+        return None
+    return threads or min(values["consumer_count"], MAX_THREADS)
 
 
 def _options(value: Any, path: str, problems: list[str]) -> dict | None:
@@ -53,6 +68,8 @@ _FIELDS = {
     "queue": (NAME, REQUIRED),
     "consumer_count": (int_between(1, MAX_CONSUMER_COUNT), 1),
     "prefetch_count": (int_between(0, MAX_PREFETCH_COUNT), 1),
+    "executor": (one_of(GEVENT, THREAD), GEVENT),
+    "threads": (int_between(1, MAX_THREADS), None),
     "options": (_options, {}),
     "retry": (retry, None),
 }

@@ -3,6 +3,7 @@ consumers whose `consume` runs what the test gives it."""
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Sequence
 from functools import partial
 from typing import NamedTuple
@@ -24,13 +25,16 @@ from .channel import FakeChannel
 Consume = Callable[[AMQPProxy, Message], None]
 
 
-def consumer_spec(count: int = 1) -> ConsumerSpec:
+def consumer_spec(count: int = 1, threads: int | None = None) -> ConsumerSpec:
+    """With `threads`, an entry of executor: thread."""
     return ConsumerSpec(
         consumer="tests.unit:Consumer",
         queue="q",
         consumer_count=count,
         prefetch_count=10,
         path="consumers[0]",
+        executor="gevent" if threads is None else "thread",
+        threads=threads,
     )
 
 
@@ -38,6 +42,7 @@ class Call(NamedTuple):
     tag: int
     instance: object
     greenlet: greenlet
+    thread: int
 
 
 class Rig:
@@ -47,9 +52,10 @@ class Rig:
         count: int = 1,
         policy: FailurePolicy | None = None,
         middleware: Sequence[Middleware] = (),
+        threads: int | None = None,
     ) -> None:
         self.calls: list[Call] = []  # every consume call, in the order they started
-        self.spec = consumer_spec(count)
+        self.spec = consumer_spec(count, threads)
         self.channel = FakeChannel()
         self.acks = Acks(self.channel, self.spec.queue)
         self.publisher = RecordingPublisher()
@@ -78,13 +84,16 @@ class Rig:
         class Consumer:
             def __init__(self) -> None:
                 self.shutdowns: list[BaseException | None] = []
+                self.threads = [threading.get_ident()]  # where its code ran: created, shut down
 
             def consume(self, amqp: AMQPProxy, message: Message) -> None:
-                calls.append(Call(amqp.delivery_tag, self, gevent.getcurrent()))
+                call = Call(amqp.delivery_tag, self, gevent.getcurrent(), threading.get_ident())
+                calls.append(call)
                 consume(amqp, message)
 
             def shutdown(self, exception: BaseException | None) -> None:
                 self.shutdowns.append(exception)
+                self.threads.append(threading.get_ident())
 
         return Consumer
 

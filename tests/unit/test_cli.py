@@ -81,6 +81,20 @@ def test_validate_reports_every_problem_and_no_traceback(daemon_factory):
     ]
 
 
+def test_validate_takes_the_thread_executor_and_refuses_threads_without_it(daemon_factory):
+    config = consumer_config("jobs", count=4)
+    config["consumers"][0].update(executor="thread", threads=2)
+    daemon = daemon_factory(config, RABBITMQ_URL=DEAD_URL)
+    assert daemon.run("--validate").returncode == 0
+    config["consumers"][0].update(executor="gevent")
+    daemon = daemon_factory(config, RABBITMQ_URL=DEAD_URL)
+    result = daemon.run("--validate")
+    assert result.returncode == EXIT_CONFIG
+    assert result.stdout.splitlines() == [
+        f"{daemon.config_path}: error: consumers[0].threads: only with executor: thread"
+    ]
+
+
 def test_validate_imports_the_code_the_config_names(daemon_factory):
     config = consumer_config("jobs")
     config["startup_handler"] = "scripted:no_such_handler"

@@ -8,6 +8,7 @@ import textwrap
 import pytest
 
 from amqpdispatcher.config import (
+    MAX_THREADS,
     BindingSpec,
     Config,
     ConfigError,
@@ -1057,3 +1058,48 @@ def test_a_substituted_value_in_a_duplicate_or_bad_text_is_named_never_shown(con
     problems = problems_parsing(environ=environ, **config)
     assert problems
     assert not any("s3cr3t" in problem for problem in problems)
+
+
+def test_the_executor_is_gevent_unless_the_entry_says_thread():
+    (default,) = parse_config(consumer(consumer_count=4), "cfg.yaml").consumers
+    assert (default.executor, default.threads) == ("gevent", None)
+    (threaded,) = parse_config(consumer(consumer_count=4, executor="thread"), "cfg.yaml").consumers
+    assert (threaded.executor, threaded.threads) == ("thread", 4)  # one per instance
+    (sized,) = parse_config(consumer(executor="thread", threads="${N:-50}"), "cfg.yaml").consumers
+    assert sized.threads == 50
+
+
+def test_the_default_threads_stop_at_the_bound():
+    config = parse_config(consumer(consumer_count=5000, executor="thread"), "cfg.yaml")
+    assert config.consumers[0].threads == MAX_THREADS
+
+
+@pytest.mark.parametrize(
+    ("fields", "problem"),
+    [
+        (
+            {"executor": "threads"},
+            "consumers[0].executor: expected one of gevent, thread, got 'threads'",
+        ),
+        ({"threads": 4}, "consumers[0].threads: only with executor: thread"),
+        (
+            {"executor": "gevent", "threads": 4},
+            "consumers[0].threads: only with executor: thread",
+        ),
+        (
+            {"executor": "thread", "threads": 0},
+            f"consumers[0].threads: expected an integer from 1 to {MAX_THREADS}, got 0",
+        ),
+        (
+            {"executor": "thread", "threads": MAX_THREADS + 1},
+            f"consumers[0].threads: expected an integer from 1 to {MAX_THREADS}, "
+            f"got {MAX_THREADS + 1}",
+        ),
+        (
+            {"executor": "thread", "threads": True},
+            f"consumers[0].threads: expected an integer from 1 to {MAX_THREADS}, got True",
+        ),
+    ],
+)
+def test_bad_executors_and_threads_are_named(fields, problem):
+    assert problems_for(consumer(**fields)) == [problem]

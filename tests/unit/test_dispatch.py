@@ -69,7 +69,7 @@ def test_a_message_consume_leaves_unanswered_is_acked(rig):
     assert pool.channel.answers == dict.fromkeys([1, 2, 3], "ack")
 
 
-@pytest.mark.parametrize(
+ANSWERS = pytest.mark.parametrize(
     "answer, expected",
     [
         (lambda amqp: amqp.ack(), "ack"),
@@ -80,6 +80,9 @@ def test_a_message_consume_leaves_unanswered_is_acked(rig):
     ],
     ids=["ack", "nack", "nack-no-requeue", "reject", "reject-no-requeue"],
 )
+
+
+@ANSWERS
 def test_the_consumers_own_answer_stands(rig, answer, expected):
     pool = rig(consume=lambda amqp, message: answer(amqp))
     pool.deliver()
