@@ -3,7 +3,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 CONFIG ?= amqp-dispatcher-config.yml
 
-.PHONY: venv broker test test-unit lint format docs example bench bench-quick clean
+.PHONY: venv broker test test-unit test-cluster lint format docs example bench bench-quick clean
 
 venv: $(BIN)/.installed
 
@@ -23,6 +23,11 @@ test: venv broker
 # The tests that need no broker: tests/unit/ and example/; every other test is marked `broker`.
 test-unit: venv
 	$(BIN)/pytest -m "not broker"
+
+# The failover tests alone: a 3-node RabbitMQ cluster of their own beside the shared broker
+# (tests/cluster/); `make test` runs them too.
+test-cluster: venv broker
+	$(BIN)/pytest tests/cluster
 
 # Throughput, latency and memory of the dispatcher against a raw pika consumer (bench/README.md).
 bench: venv broker

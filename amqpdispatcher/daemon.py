@@ -99,8 +99,8 @@ class Dispatcher:
 
     def _consume_until_stopped(self) -> None:
         self._interruptible(self._create_instances)
-        first, delays = True, backoff.delays()
-        while (connection := self._connect(delays)) is not None:
+        first, delays, lost_target = True, backoff.delays(), None
+        while (connection := self._connect(delays, lost_target)) is not None:
             self._connection = connection
             self._hooks("after_connection_opened", connection.target)
             try:
@@ -117,7 +117,7 @@ class Dispatcher:
             gevent.wait([self._stopping, connection.closed], count=1)
             if self._stopping.is_set():
                 return
-            lost = connection.closed.get()
+            lost, lost_target = connection.closed.get(), connection.target
             log.warning("lost the connection to %s: %s", connection.target, lost)
             notify.status(f"reconnecting: lost the connection to {connection.target}")
             self._hooks("after_connection_lost", connection.target, lost)
@@ -150,11 +150,13 @@ class Dispatcher:
         log.info("ready: %s", pools)
         notify.ready(f"ready: {pools}")
 
-    def _connect(self, delays: Iterator[float]) -> Connection | None:
-        """A connection to one of the targets, retrying with backoff; None once stopping."""
+    def _connect(self, delays: Iterator[float], lost: Target | None) -> Connection | None:
+        """A connection to one of the targets, `lost` tried last, retrying with backoff; None
+        once stopping."""
         while True:
             try:
-                return self._interruptible(lambda: connect(shuffled(self._targets), self._name))
+                order = shuffled(self._targets, last=lost)
+                return self._interruptible(partial(connect, order, self._name))
             except ConnectionFailed as exc:
                 delay = next(delays)
                 log.warning("%s; retrying in %.1fs", exc, delay)

@@ -151,8 +151,9 @@ class Publisher:
             return connection
         with self._opening:
             if self._connection is None or not self._connection.is_open:
+                lost = self._connection.target if self._connection is not None else None
                 try:
-                    self._connection = connect(shuffled(self._targets), self._name)
+                    self._connection = connect(shuffled(self._targets, last=lost), self._name)
                 except AMQPError as exc:
                     raise PublishError(f"cannot publish: {exc}") from None
                 self._channels.clear()

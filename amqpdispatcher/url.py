@@ -80,9 +80,12 @@ def parse_url(url: str, heartbeat_override: str | None = None) -> list[Target]:
     ]
 
 
-def shuffled(targets: list[Target]) -> list[Target]:
-    """The targets in random order, so that a fleet of daemons spreads over the cluster."""
-    return random.sample(targets, len(targets))
+def shuffled(targets: list[Target], last: Target | None = None) -> list[Target]:
+    """The targets in random order, so that a fleet of daemons spreads over the cluster; but
+    `last`, whose connection was just lost, after the others: a node that hangs would hold a
+    reconnection for its whole connection timeout."""
+    order = random.sample(targets, len(targets))
+    return sorted(order, key=lambda target: target == last)
 
 
 def mask(url: str) -> str:

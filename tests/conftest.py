@@ -94,6 +94,6 @@ def pytest_report_header() -> str:
 
 
 def pytest_terminal_summary(terminalreporter):
-    harness = sys.modules.get("harness")  # tests/faults/harness.py, when the faults ran
+    harness = sys.modules.get("harness")  # tests/harness.py, when a fault test ran
     if harness is not None and harness.OUTCOMES:
         harness.report(terminalreporter)

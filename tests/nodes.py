@@ -8,6 +8,9 @@ from __future__ import annotations
 import contextlib
 import os
 import pwd
+import re
+import shutil
+import signal
 import socket
 import subprocess
 import tempfile
@@ -52,24 +55,36 @@ class ThrowawayNode(Node):
     own, it is also the node they run `rabbitmqctl` against: to list or close connections, to
     read its queues and exchanges, to change its settings, to stop it."""
 
-    def __init__(self, name: str, amqp_port: int, dist_port: int, directory: Path) -> None:
+    def __init__(
+        self,
+        name: str,
+        amqp_port: int,
+        dist_port: int,
+        directory: Path,
+        settings: tuple[str, ...] = (),
+    ) -> None:
         super().__init__(f"amqp://guest:guest@127.0.0.1:{amqp_port}/")
         self.name = f"{name}@localhost"
         self.amqp_port = amqp_port
         self.dist_port = dist_port
         self.directory = directory
+        self.settings = settings  # lines of rabbitmq.conf beside the listener
         self.pid_file = directory / "pid"
         self.server_log = directory / "server.log"
         self._server: subprocess.Popen | None = None
         self._guard: subprocess.Popen | None = None
 
     @classmethod
-    def fresh(cls, label: str = "amqp-dispatcher-test") -> ThrowawayNode:
+    def fresh(
+        cls, label: str = "amqp-dispatcher-test", settings: tuple[str, ...] = ()
+    ) -> ThrowawayNode:
         """A node sharing nothing with any other, a leftover of a crashed run included: a name
         made of this process's pid and a random part, probed free ports, a new directory."""
+        remove_leftovers(label)
         name = f"{label}-{os.getpid()}-{uuid.uuid4().hex[:8]}"
         amqp_port, dist_port = free_ports(2)
-        return cls(name, amqp_port, dist_port, Path(tempfile.mkdtemp(prefix=f"{name}-")))
+        directory = Path(tempfile.mkdtemp(prefix=f"{name}-"))
+        return cls(name, amqp_port, dist_port, directory, settings)
 
     def __enter__(self) -> ThrowawayNode:
         return self.start()
@@ -78,12 +93,22 @@ class ThrowawayNode(Node):
         self.stop()
 
     def start(self) -> ThrowawayNode:
-        """Boot the node; returns once its app runs (`rabbitmqctl wait` on its pid file)."""
-        (self.directory / "rabbitmq.conf").write_text(
-            f"listeners.tcp.local = 127.0.0.1:{self.amqp_port}\n"
-        )
+        """Set the node up and boot it; returns once its app runs. Whatever happens to the
+        test process, the guard stops the node and removes its directory at its end."""
+        listener = f"listeners.tcp.local = 127.0.0.1:{self.amqp_port}"
+        (self.directory / "rabbitmq.conf").write_text("\n".join((listener, *self.settings, "")))
         (self.directory / "enabled_plugins").write_text("[].\n")
         _hand_to_the_rabbitmq_user(self.directory)
+        self._guard = subprocess.Popen(
+            ["sh", "-c", GUARD, self.name, str(self.pid_file), str(self.directory)],
+            stdin=subprocess.PIPE,
+            start_new_session=True,
+        )
+        return self.boot()
+
+    def boot(self) -> ThrowawayNode:
+        """Boot the node, set up by start(); returns once its app runs (`rabbitmqctl wait` on
+        its pid file). Again after shut_down() or kill(), on the same data."""
         with open(self.server_log, "ab") as log:
             self._server = subprocess.Popen(
                 ["rabbitmq-server"],
@@ -92,11 +117,6 @@ class ThrowawayNode(Node):
                 stderr=subprocess.STDOUT,
                 start_new_session=True,  # a Ctrl-C of the tests leaves the stop to stop()
             )
-        self._guard = subprocess.Popen(
-            ["sh", "-c", GUARD, self.name, str(self.pid_file), str(self.directory)],
-            stdin=subprocess.PIPE,
-            start_new_session=True,
-        )
         try:
             self.rabbitmqctl("wait", str(self.pid_file), "--timeout", str(BOOT_TIMEOUT))
         except subprocess.CalledProcessError as exc:
@@ -112,6 +132,20 @@ class ThrowawayNode(Node):
         self._guard.stdin.close()
         self._guard.wait(STOP_TIMEOUT)
         self._server.wait(STOP_TIMEOUT)
+
+    def shut_down(self) -> None:
+        """Stop the node as an operator would (`rabbitmqctl stop`), keeping its data for boot()."""
+        self.rabbitmqctl("stop", str(self.pid_file))
+        self._server.wait(STOP_TIMEOUT)
+
+    def kill(self) -> None:
+        """SIGKILL the node's Erlang VM, as a crash would; its data stays for boot()."""
+        self.send_signal(signal.SIGKILL)
+        self._server.wait(STOP_TIMEOUT)
+
+    def send_signal(self, signum: int) -> None:
+        """Send `signum` to the node's Erlang VM."""
+        os.kill(int(self.pid_file.read_text()), signum)
 
     def rabbitmqctl(self, *args: str) -> str:
         command = ["rabbitmqctl", "-q", "-n", self.name, *args]
@@ -159,6 +193,32 @@ class ThrowawayNode(Node):
             "RABBITMQ_LOG_BASE": str(directory / "log"),
             "RABBITMQ_PID_FILE": str(self.pid_file),
         }
+
+
+def remove_leftovers(label: str) -> None:
+    """Stop the nodes named `label` of test processes that are gone, and remove their
+    directories: what a run killed with its guards leaves. Once per label and process."""
+    if label in _CLEARED:
+        return
+    _CLEARED.add(label)
+    leftover = re.compile(rf"{re.escape(label)}-(\d+)-[0-9a-f]{{8}}")
+    for directory in Path(tempfile.gettempdir()).glob(f"{label}-*"):
+        match = leftover.match(directory.name)
+        if match and not _alive(int(match.group(1))):
+            name = f"{match.group(0)}@localhost"
+            subprocess.run(["rabbitmqctl", "-q", "-n", name, "stop"], capture_output=True)
+            shutil.rmtree(directory, ignore_errors=True)
+
+
+_CLEARED: set[str] = set()
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
 
 
 def _hand_to_the_rabbitmq_user(directory: Path) -> None:

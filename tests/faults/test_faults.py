@@ -7,7 +7,7 @@ import signal
 import pytest
 from brokers import BROKER, broker_url
 from daemons import daemon_connection
-from harness import Stream, pool_intact
+from harness import Stream, stop
 from proxy import Proxy
 from waiting import wait_for
 
@@ -24,12 +24,6 @@ def stream(broker, daemon_factory, request):
 @pytest.fixture
 def node_stream(node_broker, daemon_factory, request):
     return fault_stream(node_broker, daemon_factory, request)
-
-
-def stop(daemon) -> None:
-    assert daemon.process.poll() is None, "the daemon should still be running"
-    assert pool_intact(daemon, 4)
-    assert daemon.stop() == 0
 
 
 @pytest.mark.fault("rabbitmqctl close_all_connections, 3 times")

@@ -145,6 +145,13 @@ def test_shuffled_keeps_every_host():
     assert len(orders) > 1
 
 
+def test_shuffled_puts_the_lost_host_last():
+    targets = parse_url("amqp://u:p@a,b,c/")
+    orders = {tuple(t.host for t in shuffled(targets, last=targets[0])) for _ in range(50)}
+    assert {order[-1] for order in orders} == {"a"}
+    assert len(orders) == 2
+
+
 def test_amqps_defaults_to_port_5671_and_the_system_ca_store():
     (target,) = parse_url("amqps://u:p@rabbit/")
     assert (target.port, target.tls) == (5671, TLS())

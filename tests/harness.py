@@ -20,6 +20,7 @@ class Outcome:
     processed: int = 0
     duplicated: int = 0
     lost: int = 0
+    failovers: list[float] = field(default_factory=list)  # seconds, fault to consuming again
 
 
 @dataclass
@@ -34,20 +35,26 @@ class Stream:
     consumer_count: int = 4
     prefetch_count: int = 8
     work: list = field(default_factory=lambda: [["sleep", 0.02]])
+    queue_keys: dict = field(default_factory=dict)  # of the queue's entry in the config
     windows: list[tuple[float, float]] = field(default_factory=list)
     daemons: list = field(default_factory=list)
 
     def __post_init__(self) -> None:
         self.queue = self.broker.queue_name("fault")
         self.config = consumer_config(
-            self.queue, self.consumer_count, self.prefetch_count, durable=True
+            self.queue, self.consumer_count, self.prefetch_count, durable=True, **self.queue_keys
         )
 
-    def publish(self) -> None:
-        self.broker.channel.queue_declare(self.queue, durable=True)
-        self.broker.publish_many(
-            self.queue, [{"id": n, "do": self.work} for n in range(self.count)]
-        )
+    def publish(self, first: int = 0, last: int | None = None) -> None:
+        """Messages `first` to `last` (excluded) of the stream; all of them by default."""
+        self.broker.channel.queue_declare(self.queue, durable=True, arguments=self.arguments())
+        ids = range(first, self.count if last is None else last)
+        self.broker.publish_many(self.queue, [{"id": n, "do": self.work} for n in ids])
+
+    def arguments(self) -> dict:
+        """The queue's arguments, as the config's x_ keys give them to the daemon."""
+        keys = self.queue_keys.items()
+        return {key.replace("_", "-"): value for key, value in keys if key.startswith("x_")}
 
     def start(self, **env: str):
         daemon = self.daemon_factory(self.config, self.broker.node, **env)
@@ -78,10 +85,28 @@ class Stream:
         outcome = Outcome(self.fault, self.count, len(set(done)))
         outcome.duplicated = len(done) - len(set(done))
         outcome.lost = self.count - len(set(done) & set(range(self.count)))
+        outcome.failovers = self.failovers()
         OUTCOMES.append(outcome)
         assert outcome.lost == 0, f"lost {outcome.lost} messages"
         self._check_duplicates_were_in_flight()
         return outcome
+
+    def failovers(self) -> list[float]:
+        """For each fault after which the daemon subscribed again: the seconds from the fault
+        to the first message consumed on a new subscription (a consumer tag not seen before)."""
+        consumed = sorted(self.records("consume"), key=lambda r: r["t"])
+        failovers = []
+        for began, _ in self.windows:
+            before = {r["delivery_info"]["consumer_tag"] for r in consumed if r["t"] < began}
+            after = (
+                r["t"] - began
+                for r in consumed
+                if r["t"] >= began and r["delivery_info"]["consumer_tag"] not in before
+            )
+            failover = next(after, None)
+            if failover is not None:
+                failovers.append(failover)
+        return failovers
 
     def _check_duplicates_were_in_flight(self, slack: float = 1.0) -> None:
         first_start, first_done, seen = {}, {}, set()
@@ -103,13 +128,21 @@ def pool_intact(daemon, consumer_count: int) -> bool:
     return len(daemon.records("init")) - len(daemon.records("shutdown")) == consumer_count
 
 
+def stop(daemon, consumer_count: int = 4) -> None:
+    """Stop a stream's daemon, which should have run all along with its pool whole."""
+    assert daemon.process.poll() is None, "the daemon should still be running"
+    assert pool_intact(daemon, consumer_count)
+    assert daemon.stop() == 0
+
+
 def report(terminalreporter) -> None:
     """The table of outcomes, at the end of the run (called from tests/conftest.py)."""
     terminalreporter.section("fault injection: messages")
     terminalreporter.line(
-        f"{'fault':64} {'sent':>5} {'processed':>9} {'duplicated':>10} {'lost':>4}"
+        f"{'fault':64} {'sent':>5} {'processed':>9} {'duplicated':>10} {'lost':>4}  failover (s)"
     )
     for o in OUTCOMES:
+        failovers = ", ".join(f"{seconds:.2f}" for seconds in o.failovers) or "-"
         terminalreporter.line(
-            f"{o.fault:64} {o.sent:>5} {o.processed:>9} {o.duplicated:>10} {o.lost:>4}"
+            f"{o.fault:64} {o.sent:>5} {o.processed:>9} {o.duplicated:>10} {o.lost:>4}  {failovers}"
         )
