@@ -1,6 +1,7 @@
 """amqp-dispatcher: a daemon that runs Python consumer classes against RabbitMQ."""
 
 from .failure import AnswerLater, FailurePolicy, PermanentFailure, RequeueAndReplace, RetryPolicy
+from .interruption import TimeLimitExceeded
 from .middleware import Middleware
 from .proxy import AlreadyAnswered
 from .transport import PublishError, PublishRefused
@@ -15,4 +16,5 @@ __all__ = [
     "PublishRefused",
     "RequeueAndReplace",
     "RetryPolicy",
+    "TimeLimitExceeded",
 ]

@@ -22,6 +22,7 @@ from .message import Message
 from .middleware import Hooks
 from .proxy import AMQPProxy
 from .publisher import Publisher
+from .timelimits import limited
 from .transport import Delivery
 
 log = logging.getLogger("amqp-dispatcher.pool")
@@ -48,8 +49,8 @@ class Dispatch:
         executor: GeventExecutor | ThreadExecutor,
     ) -> None:
         self._spec = spec
-        # Where consume runs, and the amqp object it is given (executors.py).
-        self._run, self._proxy = executor.consume, executor.proxy
+        # Where consume runs, under the entry's time limit, and the amqp object it is given.
+        self._run, self._proxy = limited(spec, executor.consume), executor.proxy
         self._instances = instances
         self._publisher = publisher
         self._failure_policy = failure_policy

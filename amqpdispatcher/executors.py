@@ -5,8 +5,8 @@ a pool of OS threads of the entry's own, so that code that blocks without yieldi
 C library, the unpatched time.sleep) or computes for long does not stop the loop: the worker
 greenlet waits for the thread, and the `amqp` calls the thread makes run on the loop, each in a
 greenlet of its own, while the thread waits for their outcome. A thread cannot be killed: when
-the daemon interrupts the waiting greenlet, the thread runs on, and its next `amqp` call raises
-Interrupted instead of reaching the broker."""
+the daemon interrupts the waiting greenlet (at the stop, or at the entry's time limit), the
+thread runs on, and its next `amqp` call raises Interrupted instead of reaching the broker."""
 
 from __future__ import annotations
 
@@ -21,7 +21,7 @@ from gevent.threadpool import ThreadPool
 from . import rules
 from .acks import Acks
 from .config import THREAD, ConsumerSpec
-from .interruption import Interrupted
+from .interruption import Interrupted, TimeLimitExceeded
 from .message import Message
 from .proxy import AMQPProxy
 from .publisher import Publisher
@@ -66,11 +66,29 @@ class ThreadExecutor:
         """rules.consume, its default ack on the loop, with `instance.consume` in a thread."""
         try:
             return rules.consume(_InThread(self, instance), amqp, message)
-        except Interrupted:
-            self._left_running[id(instance)] = instance
-            raise
         finally:
             amqp.ended = True  # whatever the thread still does, no answer of its reaches the broker
+
+    def consume_in_thread(self, instance: object, amqp: ThreadedProxy, message: Message) -> None:
+        """`instance.consume` in a thread, the calling greenlet waiting; what it raises is
+        raised here. Should the wait be interrupted, the instance is left running until its
+        thread returns."""
+        running = self._pool.spawn(_outcome, instance.consume, (amqp, message), {})
+        try:
+            _, exception = running.get()
+        except BaseException as interruption:  # Interrupted, or TimeLimitExceeded
+            self._left_running[id(instance)] = instance
+            running.rawlink(lambda _: self._left_running.pop(id(instance), None))
+            if isinstance(interruption, TimeLimitExceeded):
+                log.warning(
+                    "%s: delivery %d: its consume call still runs in its thread, which cannot "
+                    "be killed; its amqp calls raise Interrupted from now on",
+                    self._name,
+                    amqp.delivery_tag,
+                )
+            raise
+        if exception is not None:
+            raise exception
 
     def call(self, function: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         """`function(*args, **kwargs)` in a thread, the calling greenlet waiting; what it raises
@@ -109,8 +127,8 @@ class _InThread:
         self._executor = executor
         self._instance = instance
 
-    def consume(self, amqp: AMQPProxy, message: Message) -> None:
-        self._executor.call(self._instance.consume, amqp, message)
+    def consume(self, amqp: ThreadedProxy, message: Message) -> None:
+        self._executor.consume_in_thread(self._instance, amqp, message)
 
 
 class ThreadedProxy(AMQPProxy):

@@ -79,6 +79,8 @@ class MetricFiles:
                 "consumer_timeouts",
                 "Channels the broker closed because a consume ran past its consumer_timeout",
             ),
+            ("time_limits", "consume calls interrupted at their entry's time_limit"),
+            ("consumer_cancellations", "Consumers the broker cancelled (basic.cancel)"),
         ):
             counter = Counter(_name(name), help, _POOL_LABELS, registry=None)
             for pool in metrics.pools:

@@ -13,7 +13,7 @@ from . import backoff, topology
 from .acks import Acks
 from .config import ConsumerSpec, QueueSpec
 from .errors import BrokerRefusal
-from .middleware import CONSUMER_TIMEOUT, Hooks
+from .middleware import BROKER_CANCELLED, CONSUMER_TIMEOUT, Hooks
 from .substitution import shown
 from .transport import AMQPError, Channel, Connection, Delivery
 
@@ -104,7 +104,7 @@ class Subscription:
 
     def _on_cancelled(self) -> None:
         if not self._stopping:
-            self.recover("the broker cancelled the consumer")
+            self.recover("the broker cancelled the consumer", BROKER_CANCELLED)
 
     def _on_channel_closed(self, closed) -> None:
         if self._stopping:
@@ -135,10 +135,11 @@ class Subscription:
             error,
         )
 
-    def recover(self, reason: str) -> None:
-        """Subscribe again in the background, with backoff; callable from the hub."""
+    def recover(self, reason: str, kind: str = "") -> None:
+        """Subscribe again in the background, with backoff; callable from the hub. `kind`, such
+        as BROKER_CANCELLED, starts the reason the hooks are given."""
         log.warning("%s on %r: %s; subscribing again", self._spec.path, self._spec.queue, reason)
-        self._resume(reason)
+        self._resume(f"{kind} {reason}" if kind else reason)
 
     def _resume(self, reason: str) -> None:
         self._stopped(reason)

@@ -40,7 +40,9 @@ class Scripted:
     exception whose type's name is `length` characters long), ["raise-until-file", path]
     (raises until the test creates the file: a fix deployed), ["log", text] (logs text at INFO
     to the `scripted` logger), ["raise-huge-once", n] (raises with a message of n characters
-    when not redelivered). No steps: return silently."""
+    when not redelivered), ["first-time", step] (runs step only on the first delivery: neither
+    redelivered nor a retry), "try-ack" (acks, and records what that raised). No steps: return
+    silently."""
 
     def __init__(self) -> None:
         self.instance = next(_ids)
@@ -66,6 +68,15 @@ class Scripted:
     def _step(self, amqp, msg, step) -> None:
         if step == "ack":
             amqp.ack()
+        elif step == "try-ack":
+            try:
+                amqp.ack()
+            except BaseException as exc:
+                record(event="ack-raised", error=type(exc).__name__, message=str(exc))
+                raise
+        elif step[0] == "first-time":
+            if not msg.delivery_info["redelivered"] and "x-retry-count" not in msg.headers:
+                self._step(amqp, msg, step[1])
         elif step == "nack":
             amqp.nack()
         elif step == "nack-drop":

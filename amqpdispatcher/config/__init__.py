@@ -7,7 +7,14 @@ from ..limits import MAX_PORT
 from ..limits import MAX_SHORTSTR as MAX_NAME_BYTES
 from ..retry.queues import default_archive_queue
 from .bindings import BindingSpec
-from .consumers import MAX_CONSUMER_COUNT, MAX_PREFETCH_COUNT, MAX_THREADS, THREAD, ConsumerSpec
+from .consumers import (
+    MAX_CONSUMER_COUNT,
+    MAX_PREFETCH_COUNT,
+    MAX_THREADS,
+    MAX_TIME_LIMIT,
+    THREAD,
+    ConsumerSpec,
+)
 from .document import LOG_FORMATS, Config, ConfigError, load_config, parse_config, warnings
 from .exchanges import ExchangeSpec
 from .http import DEFAULT_HTTP_ADDRESS, DEFAULT_HTTP_REQUEST_TIMEOUT, HttpSpec
@@ -28,6 +35,7 @@ __all__ = [
     "MAX_PROCESSES",
     "MAX_RETRIES",
     "MAX_THREADS",
+    "MAX_TIME_LIMIT",
     "MAX_YAML_DEPTH",
     "MAX_YAML_VALUES",
     "BindingSpec",

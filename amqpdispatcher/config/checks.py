@@ -215,6 +215,15 @@ STRING = text("a string")
 SHORT_STRING = text("a string", max_bytes=MAX_SHORTSTR)
 NAME = text("a non-empty string", non_empty=True, max_bytes=MAX_SHORTSTR)
 IMPORT_PATH = scalar("'module:attribute'", _is_import_path)
-SECONDS = scalar(
-    f"seconds > 0 in whole milliseconds, at most {UINT32_MAX / 1000:.3f}", _is_seconds, _read_number
-)
+
+
+def seconds_up_to(maximum: float) -> Parser:
+    """Parser for a number of seconds > 0, in whole milliseconds, at most `maximum`."""
+    return scalar(
+        f"seconds > 0 in whole milliseconds, at most {maximum:.10g}",
+        lambda v: _is_seconds(v) and v <= maximum,
+        _read_number,
+    )
+
+
+SECONDS = seconds_up_to(UINT32_MAX / 1000)

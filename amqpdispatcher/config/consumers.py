@@ -1,12 +1,12 @@
-"""`consumers`: each entry's consumer class, queue, pool size, executor and options, and its
-retry block (retry.py)."""
+"""`consumers`: each entry's consumer class, queue, pool size, executor, time limit and options,
+and its retry block (retry.py)."""
 
 import keyword
 from dataclasses import dataclass, field
 from typing import Any
 
 from ..substitution import shown
-from .checks import IMPORT_PATH, NAME, REQUIRED, fields, int_between, one_of
+from .checks import IMPORT_PATH, NAME, REQUIRED, fields, int_between, one_of, seconds_up_to
 from .paths import join
 from .retry import RetrySpec, retry, retry_spec
 
@@ -14,6 +14,7 @@ MAX_PREFETCH_COUNT = 65535  # basic.qos prefetch_count is a 16-bit field
 MAX_CONSUMER_COUNT = 10_000
 MAX_THREADS = 1_000  # an executor's threads: each an OS thread with a stack of its own
 GEVENT, THREAD = "gevent", "thread"  # where consume runs: executors.py
+MAX_TIME_LIMIT = 7 * 24 * 3600  # seconds: a consume call's limit, a week at most
 
 
 @dataclass(frozen=True)
@@ -29,6 +30,7 @@ class ConsumerSpec:
     retry: RetrySpec | None = field(default=None, hash=False)
     executor: str = GEVENT
     threads: int | None = None  # with executor: thread, the size of its pool of threads
+    time_limit: float | None = None  # seconds a consume call may run: timelimits.py
 
 
 def consumer(entry: dict, path: str, problems: list[str]) -> ConsumerSpec:
@@ -70,6 +72,7 @@ _FIELDS = {
     "prefetch_count": (int_between(0, MAX_PREFETCH_COUNT), 1),
     "executor": (one_of(GEVENT, THREAD), GEVENT),
     "threads": (int_between(1, MAX_THREADS), None),
+    "time_limit": (seconds_up_to(MAX_TIME_LIMIT), None),
     "options": (_options, {}),
     "retry": (retry, None),
 }

@@ -12,7 +12,8 @@ import time
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from .middleware import CONSUMER_TIMEOUT, Middleware
+from ..interruption import TimeLimitExceeded
+from .middleware import BROKER_CANCELLED, CONSUMER_TIMEOUT, Middleware
 
 if TYPE_CHECKING:
     from ..config import ConsumerSpec
@@ -68,6 +69,8 @@ class Metrics(Middleware):
             pool.answers[answer] += 1
         if exception is not None:
             pool.consume_errors += 1
+            if isinstance(exception, TimeLimitExceeded):
+                pool.time_limits += 1
 
     def after_instance_retired(
         self, consumer: ConsumerSpec, instance: object, exception: BaseException | None
@@ -112,6 +115,8 @@ class Metrics(Middleware):
         self._pools[consumer].subscribed.discard(consumer)
         if reason.startswith(CONSUMER_TIMEOUT):
             self._pools[consumer].consumer_timeouts += 1
+        elif reason.startswith(BROKER_CANCELLED):
+            self._pools[consumer].consumer_cancellations += 1
 
 
 class _Pool:
@@ -121,6 +126,7 @@ class _Pool:
         self.labels = [spec.queue, spec.consumer]
         self.deliveries = self.consume_errors = self.retries = self.archived = 0
         self.consumer_timeouts = self.instances = self.entries = 0
+        self.time_limits = self.consumer_cancellations = 0
         self.subscribed: set[ConsumerSpec] = set()  # the entries consuming
         self.answers = dict.fromkeys(ANSWERS, 0)
         self.buckets = [0] * (len(BUCKETS) + 1)  # the last for longer than the last bound

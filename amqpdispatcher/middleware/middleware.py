@@ -20,6 +20,9 @@ log = logging.getLogger("amqp-dispatcher.middleware")
 # How the reason given to after_consuming_stopped starts when the broker closed the channel for a
 # delivery unanswered past its delivery acknowledgement timeout (consumer_timeout).
 CONSUMER_TIMEOUT = "consumer_timeout:"
+# How it starts when the broker cancelled the consumer (basic.cancel): the queue was deleted, or,
+# from RabbitMQ 4.3, a quorum queue's consumer timed out.
+BROKER_CANCELLED = "cancelled:"
 
 
 class Middleware:
@@ -88,7 +91,8 @@ class Middleware:
     def after_consuming_stopped(self, consumer: ConsumerSpec, reason: str) -> None:
         """The pool's subscription ended: its channel closed, the broker cancelled it, or the
         daemon is stopping. `reason` starts with "consumer_timeout:" when the broker closed the
-        channel for a delivery unanswered past its delivery acknowledgement timeout."""
+        channel for a delivery unanswered past its delivery acknowledgement timeout, with
+        "cancelled:" when it cancelled the consumer."""
 
     def before_shutdown(self) -> None:
         """The daemon is stopping: it stops taking messages and lets running calls finish."""

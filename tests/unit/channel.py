@@ -10,7 +10,9 @@ from itertools import count
 
 import gevent
 
-from amqpdispatcher.transport import ChannelClosed
+from amqpdispatcher.transport import HEADER_FRAME_OVERHEAD, ChannelClosed
+
+DEFAULT_FRAME_MAX = 131072  # RabbitMQ's and pika's
 
 
 class FakeDelivery:
@@ -33,6 +35,7 @@ class FakeChannel:
     def __init__(self) -> None:
         self.sent: list[tuple[str, int, bool]] = []
         self.is_open = True
+        self.max_properties_size = DEFAULT_FRAME_MAX - HEADER_FRAME_OVERHEAD  # for retry copies
         self._tags = count(1)
 
     def ack(self, delivery_tag: int, multiple: bool = False) -> None:

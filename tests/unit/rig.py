@@ -25,7 +25,9 @@ from .channel import FakeChannel
 Consume = Callable[[AMQPProxy, Message], None]
 
 
-def consumer_spec(count: int = 1, threads: int | None = None) -> ConsumerSpec:
+def consumer_spec(
+    count: int = 1, threads: int | None = None, time_limit: float | None = None
+) -> ConsumerSpec:
     """With `threads`, an entry of executor: thread."""
     return ConsumerSpec(
         consumer="tests.unit:Consumer",
@@ -35,6 +37,7 @@ def consumer_spec(count: int = 1, threads: int | None = None) -> ConsumerSpec:
         path="consumers[0]",
         executor="gevent" if threads is None else "thread",
         threads=threads,
+        time_limit=time_limit,
     )
 
 
@@ -53,9 +56,10 @@ class Rig:
         policy: FailurePolicy | None = None,
         middleware: Sequence[Middleware] = (),
         threads: int | None = None,
+        time_limit: float | None = None,
     ) -> None:
         self.calls: list[Call] = []  # every consume call, in the order they started
-        self.spec = consumer_spec(count, threads)
+        self.spec = consumer_spec(count, threads, time_limit)
         self.channel = FakeChannel()
         self.acks = Acks(self.channel, self.spec.queue)
         self.publisher = RecordingPublisher()

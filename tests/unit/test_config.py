@@ -9,6 +9,7 @@ import pytest
 
 from amqpdispatcher.config import (
     MAX_THREADS,
+    MAX_TIME_LIMIT,
     BindingSpec,
     Config,
     ConfigError,
@@ -1103,3 +1104,32 @@ def test_the_default_threads_stop_at_the_bound():
 )
 def test_bad_executors_and_threads_are_named(fields, problem):
     assert problems_for(consumer(**fields)) == [problem]
+
+
+def test_a_time_limit_is_seconds_and_none_by_default():
+    (default,) = parse_config(consumer(), "cfg.yaml").consumers
+    assert default.time_limit is None
+    for given, parsed in ((0.5, 0.5), (30, 30), ("${LIMIT:-0.25}", 0.25), (MAX_TIME_LIMIT,) * 2):
+        (limited,) = parse_config(consumer(time_limit=given), "cfg.yaml").consumers
+        assert limited.time_limit == parsed
+
+
+TIME_LIMIT = (
+    f"consumers[0].time_limit: expected seconds > 0 in whole milliseconds, at most {MAX_TIME_LIMIT}"
+)
+
+
+@pytest.mark.parametrize(
+    "given, shown",
+    [
+        (0, "0"),
+        (-1, "-1"),
+        (0.0001, "0.0001"),
+        (MAX_TIME_LIMIT + 1, str(MAX_TIME_LIMIT + 1)),
+        ("soon", "'soon'"),
+        (True, "True"),
+        (float("inf"), "inf"),
+    ],
+)
+def test_a_bad_time_limit_is_named(given, shown):
+    assert problems_for(consumer(time_limit=given)) == [f"{TIME_LIMIT}, got {shown}"]

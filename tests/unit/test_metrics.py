@@ -129,7 +129,7 @@ def test_retries_and_archives_are_counted_once_confirmed(flushed):
     assert value(flushed(metrics), "archived_total") == 2
 
 
-def test_publishes_connections_and_consumer_timeouts(flushed):
+def test_publishes_connections_consumer_timeouts_and_cancellations(flushed):
     spec = consumer_spec()
     metrics = Metrics([spec])
     hooks = Hooks([metrics])
@@ -140,6 +140,7 @@ def test_publishes_connections_and_consumer_timeouts(flushed):
         hooks("after_connection_opened", TARGET)
     hooks("after_connection_lost", TARGET, ConnectionError("gone"))
     hooks("after_consuming_stopped", spec, "consumer_timeout: ran past 1800000 ms")
+    hooks("after_consuming_stopped", spec, "cancelled: the broker cancelled the consumer")
     hooks("after_consuming_stopped", spec, "the daemon is stopping")
     samples = flushed(metrics)
     assert sample(samples, "publishes_total", result="confirmed") == 1
@@ -147,6 +148,7 @@ def test_publishes_connections_and_consumer_timeouts(flushed):
     assert sample(samples, "reconnects_total") == 2
     assert sample(samples, "connected") == 0
     assert value(flushed(metrics), "consumer_timeouts_total") == 1
+    assert value(flushed(metrics), "consumer_cancellations_total") == 1
 
 
 def test_consuming_follows_the_subscription_and_the_connection(flushed):
