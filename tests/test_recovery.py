@@ -304,3 +304,22 @@ def test_a_subscription_refused_after_a_reconnection_is_retried_by_its_pool_alon
         what="the foreign queue consumed once it exists",
     )
     assert daemon.stop() == 0
+
+
+def test_after_a_hang_the_other_host_is_tried_first(broker, daemon_factory):
+    """A host whose connection hung (open, nothing passing, found by missed heartbeats) is tried
+    after the others: tried first, it would hold the reconnection for its connection timeout."""
+    proxies = [Proxy((BROKER.host, BROKER.port)) for _ in range(2)]
+    try:
+        hosts = [f"127.0.0.1:{proxy.port}" for proxy in proxies]
+        url = broker_url(dead_hosts=hosts[:1], address=hosts[1], query="?heartbeat=1")
+        daemon = started(daemon_factory, consumer_config(broker.queue_name()), RABBITMQ_URL=url)
+        hung, other = sorted(proxies, key=lambda proxy: proxy.accepted == 0)
+        hung.blackhole_new = True
+        hung.blackhole()
+        wait_for(lambda: daemon.log().count("ready:") == 2, timeout=60, what="a reconnection")
+        assert other.accepted == 1
+        assert f"cannot connect to amqp://guest:***@127.0.0.1:{hung.port}/" not in daemon.log()
+    finally:
+        for proxy in proxies:
+            proxy.close()
