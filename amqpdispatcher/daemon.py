@@ -103,6 +103,7 @@ class Dispatcher:
         while (connection := self._connect(delays, lost_target)) is not None:
             self._connection = connection
             self._hooks("after_connection_opened", connection.target)
+            self._hooks("after_broker_identified", connection.target, connection.server)
             try:
                 self._interruptible(partial(self._start, connection, first))
             except (AMQPError, _StartAgain) as exc:

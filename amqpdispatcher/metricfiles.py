@@ -13,12 +13,16 @@ from __future__ import annotations
 import os
 from collections.abc import Callable
 from functools import partial
+from typing import TYPE_CHECKING, Any
 
 import gevent
 from prometheus_client import Counter, Gauge, Histogram, values
 
 from .blocking import blocked_seconds
 from .middleware.metrics import BUCKETS, METRICS_DIRECTORY, Metrics
+
+if TYPE_CHECKING:
+    from .transport import ServerInfo
 
 FLUSH_INTERVAL = 0.5  # seconds: how stale a scrape's numbers may be, a killed worker's lost
 _POOL_LABELS = ("queue", "consumer")
@@ -32,8 +36,8 @@ class MetricFiles:
     def __init__(self, metrics: Metrics, worker: int) -> None:
         use_multiprocess_values()
         self._added: list[tuple[Callable[[float], None], Read]] = []
-        self._set: list[tuple[Callable[[float], None], Read]] = []
-        self._sent: dict[Callable[[float], None], float] = {}
+        self._set: list[tuple[Callable[[Any], None], Callable[[], Any]]] = []
+        self._sent: dict[Callable[[Any], None], Any] = {}
         self._greenlet: gevent.Greenlet | None = None
         self._pool_counters(metrics)
         self._durations(metrics)
@@ -131,6 +135,8 @@ class MetricFiles:
         ):
             gauge = _gauge(name, help, ("worker",))
             self._set.append((gauge.labels(worker).set, partial(getattr, metrics, name)))
+        info = _BrokerInfo(worker)
+        self._set.append((info.show, partial(getattr, metrics, "broker")))
 
     def _daemon_counters(self, metrics: Metrics) -> None:
         """The connection's, the publishing's and the event loop's."""
@@ -155,6 +161,30 @@ class MetricFiles:
 
     def _add(self, add: Callable[[float], None], read: Read) -> None:
         self._added.append((add, read))
+
+
+class _BrokerInfo:
+    """amqp_dispatcher_broker_info{product, version, worker}: 1 for the broker the worker last
+    connected to; 0 for one it connected to before, should a reconnection reach another
+    version (a rolling upgrade), since a multiprocess gauge cannot drop a series."""
+
+    def __init__(self, worker: str) -> None:
+        self._gauge = _gauge(
+            "broker_info",
+            "1 for the product and version of the broker last connected to",
+            ("product", "version", "worker"),
+        )
+        self._worker = worker
+        self._shown: ServerInfo | None = None
+
+    def show(self, server: ServerInfo) -> None:
+        if self._shown is not None:
+            self._series(self._shown).set(0)
+        self._series(server).set(1)
+        self._shown = server
+
+    def _series(self, server: ServerInfo) -> Gauge:
+        return self._gauge.labels(server.product, server.version, self._worker)
 
 
 def use_multiprocess_values() -> None:

@@ -51,6 +51,11 @@ class Broker:
         self.connection = pika.BlockingConnection(pika.URLParameters(self.node.url))
         self.channel = self.connection.channel()
 
+    def server_properties(self) -> dict:
+        """What the broker announced in connection.start: product, version... pika's
+        BlockingConnection has no public accessor for them."""
+        return self.connection._impl.server_properties
+
     def queue_name(self, label: str = "q") -> str:
         name = f"test.{label}.{uuid.uuid4().hex[:8]}"
         self.queues.append(name)

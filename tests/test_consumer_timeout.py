@@ -38,7 +38,7 @@ def test_a_delivery_past_the_consumer_timeout_is_told_once_and_consumed_again(
 ):
     """Takes about a minute: RabbitMQ 3.10 checks the timeout about once a minute."""
     queue, go = node_broker.queue_name(), tmp_path / "go"
-    config = with_middleware(consumer_config(queue), "middlewares:Recording")
+    config = with_middleware(consumer_config(queue, durable=True), "middlewares:Recording")
     with consumer_timeout(node, 5000):
         daemon = daemon_factory(config, node=node).start().wait_ready()
         node_broker.publish(queue, {"id": 1, "do": [["await-file", str(go)], "ack"]})

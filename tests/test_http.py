@@ -40,6 +40,39 @@ def samples(port: int) -> dict[tuple, float]:
     }
 
 
+def test_the_broker_version_is_logged_at_connect_and_exported_by_every_worker(
+    broker, daemon_factory
+):
+    announced = broker.server_properties()
+    product, version = announced["product"], announced["version"]
+    assert (product, version.split(".")[:2]) == ("RabbitMQ", ["3", "10"])  # the shared broker
+    queue, port = broker.queue_name(), free_port()
+    daemon = daemon_factory(consumer_config(queue)).start(
+        "--http-port", str(port), "--processes", "2"
+    )
+    daemon.wait_ready()
+    workers = daemon.workers()
+
+    def info() -> dict | None:
+        seen = {
+            labels: value
+            for (name, labels), value in samples(port).items()
+            if name == "amqp_dispatcher_broker_info"
+        }
+        return seen if len(seen) == len(workers) else None
+
+    expected = {
+        (("pid", str(pid)), ("product", product), ("version", version), ("worker", str(number))): 1
+        for number, pid in workers.items()
+    }
+    assert wait_for(info, what="each worker's broker_info") == expected
+    assert daemon.stop() == 0
+    log = daemon.log()
+    assert log.count(f"({product} {version}) as ") == len(workers)  # each worker's connect line
+    # The start says what RabbitMQ 4.3 would refuse of the config: its queue is transient.
+    assert f"queues[0].durable: queue '{queue}' is neither durable nor exclusive" in log
+
+
 def test_metrics_count_the_messages_that_flow(broker, daemon_factory):
     queue, other, port = broker.queue_name(), broker.queue_name("other"), free_port()
     config = consumer_config(queue, count=2, prefetch=2)

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from ..errors import ConfigurationError
 from ..excerpt import excerpt
+from .broker_versions import broker_version_warnings
 from .checks import IMPORT_PATH, REQUIRED, fields, list_of, one_of
 from .consumers import ConsumerSpec, consumer
 from .environment import substitute
@@ -80,13 +81,15 @@ def _build_config(
 
 
 def warnings(config: Config) -> list[str]:
-    """What is valid but probably not meant, one line each with its YAML path."""
-    return [
+    """What is valid but probably not meant, or what newer brokers refuse, one line each with
+    its YAML path."""
+    unlimited = [
         f"{spec.path}.prefetch_count: 0 means unlimited: the broker sends every ready message "
         "at once"
         for spec in config.consumers
         if spec.prefetch_count == 0
     ]
+    return unlimited + broker_version_warnings(config.queues, config.consumers, config.retry_queues)
 
 
 _FIELDS = {

@@ -18,6 +18,7 @@ from .middleware import BROKER_CANCELLED, CONSUMER_TIMEOUT, Middleware
 if TYPE_CHECKING:
     from ..config import ConsumerSpec
     from ..message import Message
+    from ..transport import ServerInfo
     from ..url import Target
 
 # prometheus-client's: the directory of the files each worker writes its metrics to
@@ -45,6 +46,7 @@ class Metrics(Middleware):
         self.connections = 0
         self.publishing_blocked = 0
         self.published = {True: 0, False: 0}
+        self.broker: ServerInfo | None = None  # the broker last connected to
 
     def before_consume(self, consumer: ConsumerSpec, instance: object, message: Message) -> None:
         pool = self._pools[consumer]
@@ -102,6 +104,9 @@ class Metrics(Middleware):
     def after_connection_opened(self, target: Target) -> None:
         self.connections += 1
         self.connected = 1
+
+    def after_broker_identified(self, target: Target, server: ServerInfo) -> None:
+        self.broker = server
 
     def after_connection_lost(self, target: Target, reason: Exception) -> None:
         self.connected = 0

@@ -13,6 +13,7 @@ from ..interruption import Interrupted
 if TYPE_CHECKING:
     from ..config import ConsumerSpec
     from ..message import Message
+    from ..transport import ServerInfo
     from ..url import Target
 
 log = logging.getLogger("amqp-dispatcher.middleware")
@@ -81,6 +82,10 @@ class Middleware:
 
     def after_connection_opened(self, target: Target) -> None:
         """The daemon's connection to `target` is open; the topology is declared next."""
+
+    def after_broker_identified(self, target: Target, server: ServerInfo) -> None:
+        """Right after after_connection_opened: the broker at `target` announced itself as
+        `server`, its `product` ("RabbitMQ") and `version` ("3.10.8"), "unknown" if left out."""
 
     def after_connection_lost(self, target: Target, reason: Exception) -> None:
         """The connection to `target` was lost; the daemon reconnects."""

@@ -18,6 +18,7 @@ from .errors import (
     Refused,
 )
 from .outgoing import Outgoing, header_size, outgoing, sendable
+from .server import ServerInfo
 
 __all__ = [
     "HEADER_FRAME_OVERHEAD",
@@ -31,6 +32,7 @@ __all__ = [
     "PublishError",
     "PublishRefused",
     "Refused",
+    "ServerInfo",
     "connect",
     "connection_name",
     "delivery_of",

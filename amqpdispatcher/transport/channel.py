@@ -66,7 +66,8 @@ class Channel:
         )
 
     def qos(self, prefetch_count: int) -> None:
-        self._rpc(self._pika.basic_qos, prefetch_count=prefetch_count)
+        """Per consumer, never global: RabbitMQ 4.x deprecates global QoS, and 4.3 refuses it."""
+        self._rpc(self._pika.basic_qos, prefetch_count=prefetch_count, global_qos=False)
 
     def consume(
         self,

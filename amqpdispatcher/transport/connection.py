@@ -20,6 +20,7 @@ from .errors import ConnectionFailed, Refused
 from .failures import describe, open_error
 from .parameters import connection_parameters
 from .pika_internals import guard_transport_setup, tune_transport
+from .server import UNKNOWN, ServerInfo, server_info
 
 log = logging.getLogger("amqp-dispatcher.connection")
 
@@ -53,6 +54,7 @@ class Connection:
         self.target = target
         self.closed: gevent.event.AsyncResult = gevent.event.AsyncResult()
         self._pika: GeventConnection | None = None
+        self.server = ServerInfo(UNKNOWN, UNKNOWN)  # the broker's product and version, once open
         self._unblocked = gevent.event.Event()
         self._unblocked.set()
         self._on_blocking: Callable[[str | None], None] = lambda _reason: None
@@ -75,7 +77,8 @@ class Connection:
         connection._pika.add_on_connection_unblocked_callback(connection._on_unblocked)
         opened.get()
         tune_transport(connection._pika)
-        log.info("connected to %s as %s", target, name)
+        connection.server = server_info(connection._pika.server_properties)
+        log.info("connected to %s (%s) as %s", target, connection.server, name)
         return connection
 
     @property

@@ -1,5 +1,6 @@
 """In-memory stand-ins for the transport, for tests without a broker: a channel that records
-the answers it would send, and deliveries (the publisher is amqpdispatcher.testing's).
+the answers it would send, deliveries (the publisher is amqpdispatcher.testing's), and the pika
+channel under the transport's own Channel.
 Duck-typed: nothing here imports pika; the transport is imported in this one place only, for
 the error a closed channel raises."""
 
@@ -7,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from itertools import count
+from types import SimpleNamespace
 
 import gevent
 
@@ -75,3 +77,25 @@ class FakeChannel:
         if not self.is_open:
             raise ChannelClosed(0, "channel closed")
         self.sent.append((how, delivery_tag, flag))
+
+
+class PikaChannel:
+    """What the transport's Channel uses of a pika channel when it is made, set up and closed;
+    `qos` records the arguments of basic_qos, pika's defaults included."""
+
+    def __init__(self) -> None:
+        self.connection = SimpleNamespace(params=SimpleNamespace(frame_max=131072))
+        self.on_close = None
+        self.qos: list[dict] = []
+
+    def add_on_close_callback(self, callback) -> None:
+        self.on_close = callback
+
+    def add_on_cancel_callback(self, callback) -> None:
+        pass
+
+    def basic_qos(self, prefetch_size=0, prefetch_count=0, global_qos=False, callback=None):
+        self.qos.append(
+            {"prefetch_size": prefetch_size, "prefetch_count": prefetch_count, "global": global_qos}
+        )
+        callback(None)

@@ -16,6 +16,8 @@ from amqpdispatcher.arbiter import MAX_START_FAILURES
 from amqpdispatcher.errors import EXIT_CONFIG, EXIT_FAILURE, EXIT_RESTART
 
 DEAD_URL = "amqp://guest:guest@127.0.0.1:1/"
+# The configs whose output is checked line by line declare their queue durable: a transient one
+# draws a warning of its own (RabbitMQ 4.3 refuses it: config/broker_versions.py).
 
 
 def cli(*args: str) -> subprocess.CompletedProcess:
@@ -82,7 +84,7 @@ def test_validate_reports_every_problem_and_no_traceback(daemon_factory):
 
 
 def test_validate_takes_the_thread_executor_and_refuses_threads_without_it(daemon_factory):
-    config = consumer_config("jobs", count=4)
+    config = consumer_config("jobs", count=4, durable=True)
     config["consumers"][0].update(executor="thread", threads=2)
     daemon = daemon_factory(config, RABBITMQ_URL=DEAD_URL)
     assert daemon.run("--validate").returncode == 0
@@ -96,7 +98,7 @@ def test_validate_takes_the_thread_executor_and_refuses_threads_without_it(daemo
 
 
 def test_validate_imports_the_code_the_config_names(daemon_factory):
-    config = consumer_config("jobs")
+    config = consumer_config("jobs", durable=True)
     config["startup_handler"] = "scripted:no_such_handler"
     config["consumers"] += [
         {"consumer": "no_such_module:Consumer", "queue": "jobs"},
@@ -119,7 +121,7 @@ def test_validate_imports_the_code_the_config_names(daemon_factory):
 
 
 def test_validate_checks_the_options_of_each_entry_against_its_constructor(daemon_factory):
-    config = consumer_config("jobs")
+    config = consumer_config("jobs", durable=True)
     config["consumers"][0]["options"] = {"colour": "blue"}
     configured = {"consumer": "scripted:Configured", "queue": "jobs"}
     config["consumers"] += [{**configured, "options": {"shop": "north", "size": 3}}, configured]
@@ -138,7 +140,7 @@ def test_validate_checks_the_options_of_each_entry_against_its_constructor(daemo
 
 
 def test_validate_names_the_yaml_path_of_an_unset_environment_variable(daemon_factory):
-    config = consumer_config("${AMQPD_TEST_QUEUE}", count="${AMQPD_TEST_WORKERS:-2}")
+    config = consumer_config("${AMQPD_TEST_QUEUE}", count="${AMQPD_TEST_WORKERS:-2}", durable=True)
     daemon = daemon_factory(config, RABBITMQ_URL=DEAD_URL)
     path, unset = daemon.config_path, "environment variable AMQPD_TEST_QUEUE is not set"
     error = f"{path}: error:"
@@ -157,7 +159,9 @@ def test_validate_names_the_yaml_path_of_an_unset_environment_variable(daemon_fa
 
 def test_validate_warns_about_exchanges_the_config_does_not_declare(daemon_factory):
     bindings = [{"exchange": name} for name in ("events", "declared", "amq.topic")]
-    config = consumer_config("jobs", x_dead_letter_exchange="jobs.dead", bindings=bindings)
+    config = consumer_config(
+        "jobs", x_dead_letter_exchange="jobs.dead", bindings=bindings, durable=True
+    )
     config["exchanges"] = [{"exchange": "declared"}]
     config["queues"] += [
         {"queue": "a", "x_dead_letter_exchange": "declared"},
@@ -355,15 +359,37 @@ def run_for_stderr(daemon, *args: str) -> subprocess.CompletedProcess:
 
 
 def test_validate_warns_that_prefetch_0_is_unlimited(daemon_factory):
-    daemon = daemon_factory(consumer_config("jobs", prefetch=0), RABBITMQ_URL=DEAD_URL)
+    daemon = daemon_factory(
+        consumer_config("jobs", prefetch=0, durable=True), RABBITMQ_URL=DEAD_URL
+    )
     result = run_for_stderr(daemon, "--validate")
     assert result.returncode == 0, result.stderr
     assert result.stderr == f"{daemon.config_path}: warning: {UNLIMITED} at once\n"
     assert result.stdout.startswith(f"{daemon.config_path}: OK")
 
 
+def test_validate_warns_about_what_rabbitmq_4_refuses(daemon_factory):
+    config = consumer_config("jobs", x_queue_type="quorum", durable=True)
+    config["queues"].append(
+        {"queue": "old", "durable": False, "arguments": {"x-queue-mode": "lazy"}}
+    )
+    daemon = daemon_factory(config, RABBITMQ_URL=DEAD_URL)
+    path = str(daemon.config_path)
+    result = run_for_stderr(daemon, "--validate")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith(f"{path}: OK")
+    lines = result.stderr.splitlines()
+    assert [line.split(": ", 3)[:3] for line in lines] == [
+        [path, "warning", "queues[0].x_queue_type"],
+        [path, "warning", "queues[1].arguments.x-queue-mode"],
+        [path, "warning", "queues[1].durable"],
+    ]
+    for line, version in zip(lines, ("RabbitMQ 4.0", "RabbitMQ 4.3", "RabbitMQ 4.3"), strict=True):
+        assert version in line
+
+
 def test_validate_shows_warnings_and_errors_together_each_marked(daemon_factory):
-    config = consumer_config("jobs", prefetch=0, bindings=[{"exchange": "events"}])
+    config = consumer_config("jobs", prefetch=0, bindings=[{"exchange": "events"}], durable=True)
     config["consumers"][0]["options"] = {"colour": "blue"}
     daemon = daemon_factory(config, RABBITMQ_URL=DEAD_URL)
     path = str(daemon.config_path)
@@ -416,7 +442,7 @@ def test_an_option_value_from_the_environment_is_never_shown(daemon_factory):
 
 
 def test_an_option_value_its_annotation_refuses_stops_validate_and_the_start(daemon_factory):
-    config = consumer_config("jobs")
+    config = consumer_config("jobs", durable=True)
     config["consumers"][0]["consumer"] = "annotated:Typed"
     config["consumers"][0]["options"] = {"failure_rate": "high"}
     daemon = daemon_factory(config, RABBITMQ_URL=DEAD_URL)
@@ -431,7 +457,7 @@ def test_an_option_value_its_annotation_refuses_stops_validate_and_the_start(dae
 
 def test_validate_shows_warnings_beside_errors_in_the_yaml(daemon_factory):
     config = consumer_config(
-        "jobs", prefetch=0, bindings=[{"exchange": "events"}, {"exchange": ""}]
+        "jobs", prefetch=0, bindings=[{"exchange": "events"}, {"exchange": ""}], durable=True
     )
     config["consumers"].append({"consumer": "scripted:Scripted", "queue": "jobs", "bad": 1})
     daemon = daemon_factory(config, RABBITMQ_URL=DEAD_URL)

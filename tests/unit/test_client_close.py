@@ -4,7 +4,6 @@ and the publisher logs nothing of it (the clean stop stays quiet)."""
 from __future__ import annotations
 
 import logging
-from types import SimpleNamespace
 
 import pika.exceptions
 import pytest
@@ -12,19 +11,7 @@ import pytest
 from amqpdispatcher.publisher import _log_closed
 from amqpdispatcher.transport.channel import Channel
 
-
-class PikaChannel:
-    """What the transport's Channel uses of a pika channel when it is made and closed."""
-
-    def __init__(self) -> None:
-        self.connection = SimpleNamespace(params=SimpleNamespace(frame_max=131072))
-        self.on_close = None
-
-    def add_on_close_callback(self, callback) -> None:
-        self.on_close = callback
-
-    def add_on_cancel_callback(self, callback) -> None:
-        pass
+from .channel import PikaChannel
 
 
 @pytest.mark.parametrize(

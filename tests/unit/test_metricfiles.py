@@ -14,6 +14,7 @@ from waiting import wait_for
 
 from amqpdispatcher.metricfiles import MetricFiles, histogram_parts, use_multiprocess_values
 from amqpdispatcher.middleware.metrics import BUCKETS, Metrics
+from amqpdispatcher.transport import ServerInfo
 from amqpdispatcher.url import parse_url
 
 from .rig import consumer_spec
@@ -89,6 +90,20 @@ def test_gauges_are_per_worker_and_a_dead_workers_are_gone(worker, directory):
         if name in ("amqp_dispatcher_connected", "amqp_dispatcher_in_flight")
     }
     assert workers == {"2"}
+
+
+def test_the_broker_info_names_the_version_last_connected_to(worker, directory):
+    metrics, files = worker(1, 101)
+    files.flush()
+    assert not [name for name, _ in scrape(directory) if name.endswith("broker_info")]
+    old, new = ServerInfo("RabbitMQ", "3.10.8"), ServerInfo("RabbitMQ", "4.3.0")
+    for server in (old, old, new):  # a reconnection, then an upgraded node
+        metrics.after_broker_identified(TARGET, server)
+        files.flush()
+    samples = scrape(directory)
+    here = {"product": "RabbitMQ", "worker": "1", "pid": "101"}
+    assert sample(samples, "broker_info", **here, version="4.3.0") == 1
+    assert sample(samples, "broker_info", **here, version="3.10.8") == 0
 
 
 def test_the_durations_are_the_histogram_prometheus_client_would_have_observed(worker, directory):

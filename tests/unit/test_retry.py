@@ -8,7 +8,7 @@ from amqpdispatcher.errors import EXIT_CONFIG
 
 
 def test_validate_reports_a_bad_retry_block_at_its_yaml_path(daemon_factory):
-    config = consumer_config("jobs")
+    config = consumer_config("jobs", durable=True)  # a transient queue draws a warning
     config["queues"].append({"queue": "jobs.archive"})
     config["consumers"][0]["retry"] = {"max_retries": -1, "backoff": [0], "archive_ttl": "long"}
     config["consumers"].append(
