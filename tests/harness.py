@@ -99,15 +99,17 @@ class Stream:
 
     def failovers(self) -> list[float]:
         """For each fault after which the daemon subscribed again: the seconds from the fault
-        to the first message consumed on a new subscription (a consumer tag not seen before)."""
+        to the first message consumed on a new subscription (a consumer tag not seen before),
+        before the next fault (a fault that left the subscription alone has none)."""
         consumed = sorted(self.records("consume"), key=lambda r: r["t"])
         failovers = []
-        for began, _ in self.windows:
+        nexts = [began for began, _ in self.windows[1:]] + [float("inf")]
+        for (began, _), following in zip(self.windows, nexts, strict=True):
             before = {r["delivery_info"]["consumer_tag"] for r in consumed if r["t"] < began}
             after = (
                 r["t"] - began
                 for r in consumed
-                if r["t"] >= began and r["delivery_info"]["consumer_tag"] not in before
+                if began <= r["t"] < following and r["delivery_info"]["consumer_tag"] not in before
             )
             failover = next(after, None)
             if failover is not None:
