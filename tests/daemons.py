@@ -152,3 +152,9 @@ def daemon_connection(daemon) -> tuple[str, int]:
         return None
 
     return wait_for(find, what="the daemon's connection")
+
+
+def publishing_connection(daemon) -> str:
+    """The connection_name of the connection worker 1 publishes on (its consumers' messages and
+    the retry policy's copies), opened at its first publish."""
+    return f"{daemon_connection(daemon)[0]}-publisher"

@@ -5,6 +5,7 @@ lost, duplicates only among messages in flight at a fault."""
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from daemons import consumer_config
@@ -21,6 +22,7 @@ class Outcome:
     duplicated: int = 0
     lost: int = 0
     failovers: list[float] = field(default_factory=list)  # seconds, fault to consuming again
+    notes: str = ""  # what else a test counted, on a line of its own in the report
 
 
 @dataclass
@@ -34,7 +36,7 @@ class Stream:
     count: int = 600
     consumer_count: int = 4
     prefetch_count: int = 8
-    work: list = field(default_factory=lambda: [["sleep", 0.02]])
+    work: list | Callable[[int], list] = field(default_factory=lambda: [["sleep", 0.02]])
     queue_keys: dict = field(default_factory=dict)  # of the queue's entry in the config
     windows: list[tuple[float, float]] = field(default_factory=list)
     daemons: list = field(default_factory=list)
@@ -49,7 +51,11 @@ class Stream:
         """Messages `first` to `last` (excluded) of the stream; all of them by default."""
         self.broker.channel.queue_declare(self.queue, durable=True, arguments=self.arguments())
         ids = range(first, self.count if last is None else last)
-        self.broker.publish_many(self.queue, [{"id": n, "do": self.work} for n in ids])
+        self.broker.publish_many(self.queue, [{"id": n, "do": self.steps(n)} for n in ids])
+
+    def steps(self, n: int) -> list:
+        """What message `n` says to do: `work`, or what `work(n)` gives when it is a function."""
+        return self.work(n) if callable(self.work) else self.work
 
     def arguments(self) -> dict:
         """The queue's arguments, as the config's x_ keys give them to the daemon."""
@@ -93,15 +99,17 @@ class Stream:
 
     def failovers(self) -> list[float]:
         """For each fault after which the daemon subscribed again: the seconds from the fault
-        to the first message consumed on a new subscription (a consumer tag not seen before)."""
+        to the first message consumed on a new subscription (a consumer tag not seen before),
+        before the next fault (a fault that left the subscription alone has none)."""
         consumed = sorted(self.records("consume"), key=lambda r: r["t"])
         failovers = []
-        for began, _ in self.windows:
+        nexts = [began for began, _ in self.windows[1:]] + [float("inf")]
+        for (began, _), following in zip(self.windows, nexts, strict=True):
             before = {r["delivery_info"]["consumer_tag"] for r in consumed if r["t"] < began}
             after = (
                 r["t"] - began
                 for r in consumed
-                if r["t"] >= began and r["delivery_info"]["consumer_tag"] not in before
+                if began <= r["t"] < following and r["delivery_info"]["consumer_tag"] not in before
             )
             failover = next(after, None)
             if failover is not None:
@@ -146,3 +154,5 @@ def report(terminalreporter) -> None:
         terminalreporter.line(
             f"{o.fault:64} {o.sent:>5} {o.processed:>9} {o.duplicated:>10} {o.lost:>4}  {failovers}"
         )
+        if o.notes:
+            terminalreporter.line(f"    {o.notes}")

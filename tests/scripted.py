@@ -33,7 +33,7 @@ class Scripted:
     "spawn-failing" (starts a greenlet that raises), "spawn-exiting" (starts greenlets that
     raise SystemExit and KeyboardInterrupt), "leave-timer" (returns with a gevent.Timeout still
     running, set to raise SystemExit), ["publish", exchange, routing_key, body], ["try-publish",
-    exchange, routing_key, body, mandatory] (records the outcome), ["publish-json", exchange,
+    exchange, routing_key, body, mandatory] (records outcome and id), ["publish-json", exchange,
     routing_key, obj], ["publish-misordered", exchange, routing_key, body] (the body where the
     headers belong), ["raise-below-retry", n] (raises while the x-retry-count header is below
     n), "raise-permanent" (raises PermanentFailure), ["raise-named", length, text] (raises an
@@ -140,9 +140,9 @@ class Scripted:
             try:
                 amqp.publish(step[1], step[2], None, step[3], mandatory=step[4])
             except PublishError as exc:
-                record(event="publish-error", message=str(exc))
+                record(event="publish-error", id=msg.json().get("id"), message=str(exc))
             else:
-                record(event="published")
+                record(event="published", id=msg.json().get("id"))
 
     def shutdown(self, exception) -> None:
         record(event="shutdown", instance=self.instance, exception=repr(exception))

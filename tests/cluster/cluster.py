@@ -102,6 +102,11 @@ class Cluster(Node):
         node.boot()
         self.down.discard(node)
 
+    def restore(self) -> None:
+        """Boot again each node stopped or killed and left so, by a test that failed midway."""
+        for node in [node for node in self.down if node._server.poll() is not None]:
+            self.boot(node)
+
     def hang(self, node: ThrowawayNode) -> None:
         """Stop `node`'s VM (SIGSTOP): its sockets stay open and nothing answers on them, as
         when a machine freezes or its network drops packets; only heartbeats tell."""

@@ -20,3 +20,11 @@ def cluster_broker(cluster) -> Iterator[ClusterBroker]:
     """Its channel confirms every publish: what a test sent, the cluster has."""
     with ClusterBroker(cluster) as client:
         yield client
+
+
+@pytest.fixture
+def restored(cluster, cluster_broker) -> Iterator[Cluster]:
+    """The cluster, whose nodes stopped or killed by the test boot again at its end, even when
+    it fails: the next test has three (torn down before cluster_broker, which cleans up)."""
+    yield cluster
+    cluster.restore()
