@@ -204,7 +204,7 @@ def remove_leftovers(label: str) -> None:
     leftover = re.compile(rf"{re.escape(label)}-(\d+)-[0-9a-f]{{8}}")
     for directory in Path(tempfile.gettempdir()).glob(f"{label}-*"):
         match = leftover.match(directory.name)
-        if match and not _alive(int(match.group(1))):
+        if match and not alive(int(match.group(1))):
             name = f"{match.group(0)}@localhost"
             subprocess.run(["rabbitmqctl", "-q", "-n", name, "stop"], capture_output=True)
             shutil.rmtree(directory, ignore_errors=True)
@@ -213,7 +213,7 @@ def remove_leftovers(label: str) -> None:
 _CLEARED: set[str] = set()
 
 
-def _alive(pid: int) -> bool:
+def alive(pid: int) -> bool:
     try:
         os.kill(pid, 0)
     except ProcessLookupError:

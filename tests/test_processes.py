@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 from daemons import consumer_config
-from nodes import free_port
+from nodes import alive, free_port
 from test_http import get, samples
 from waiting import wait_for
 
@@ -26,14 +26,6 @@ def started(daemon_factory, config: dict, *args: str, **env: str):
 
 def done_ids(daemon) -> Counter:
     return Counter(record["id"] for record in daemon.records("done"))
-
-
-def alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    return True
 
 
 @pytest.mark.parametrize("processes", [2, 3])

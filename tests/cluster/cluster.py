@@ -7,6 +7,8 @@ from __future__ import annotations
 import re
 import signal
 import threading
+from collections.abc import Callable
+from functools import partial
 
 import pika
 from brokers import Broker
@@ -30,8 +32,7 @@ class Cluster(Node):
         self.nodes = [ThrowawayNode.fresh(LABEL, SETTINGS) for _ in range(SIZE)]
         hosts = ",".join(f"127.0.0.1:{node.amqp_port}" for node in self.nodes)
         super().__init__(f"amqp://guest:guest@{hosts}/")
-        self.down: set[ThrowawayNode] = set()
-        self.hung: set[ThrowawayNode] = set()
+        self.failed: dict[ThrowawayNode, Callable[[], None]] = {}  # each with its repair
 
     def __enter__(self) -> Cluster:
         try:
@@ -47,12 +48,18 @@ class Cluster(Node):
         return self
 
     def __exit__(self, *exc_info: object) -> None:
-        for node in self.hung:
-            node.send_signal(signal.SIGCONT)  # a failed test's: a stopped VM cannot stop
-        _each(ThrowawayNode.stop, [node for node in self.nodes if node._guard is not None])
+        try:
+            self.restore()  # a failed test's: a hung VM cannot stop
+        finally:
+            _each(ThrowawayNode.stop, [node for node in self.nodes if node._guard is not None])
 
     def running(self) -> list[ThrowawayNode]:
-        return [node for node in self.nodes if node not in self.down]
+        return [node for node in self.nodes if node not in self.failed]
+
+    def restore(self) -> None:
+        """Repair each node failed and left so, by a test that failed midway."""
+        for repair in list(self.failed.values()):
+            repair()
 
     def rabbitmqctl(self, *args: str) -> str:
         return self.running()[0].rabbitmqctl(*args)
@@ -91,46 +98,39 @@ class Cluster(Node):
         wait_for(lambda: self.leader(queue) is node, what=f"the leader of {queue} on {node.name}")
 
     def shut_down(self, node: ThrowawayNode) -> None:
-        self.down.add(node)
+        self.failed[node] = partial(self.boot, node)
         node.shut_down()
 
     def kill(self, node: ThrowawayNode) -> None:
-        self.down.add(node)
+        self.failed[node] = partial(self.boot, node)
         node.kill()
 
     def boot(self, node: ThrowawayNode) -> None:
         node.boot()
-        self.down.discard(node)
-
-    def restore(self) -> None:
-        """Boot again each node stopped or killed and left so, by a test that failed midway."""
-        for node in [node for node in self.down if node._server.poll() is not None]:
-            self.boot(node)
+        del self.failed[node]
 
     def hang(self, node: ThrowawayNode) -> None:
         """Stop `node`'s VM (SIGSTOP): its sockets stay open and nothing answers on them, as
         when a machine freezes or its network drops packets; only heartbeats tell."""
-        self.down.add(node)
-        self.hung.add(node)
+        self.failed[node] = partial(self.resume, node)
         node.send_signal(signal.SIGSTOP)
 
     def resume(self, node: ThrowawayNode) -> None:
         node.send_signal(signal.SIGCONT)
-        self.hung.discard(node)
-        self.down.discard(node)
+        del self.failed[node]
 
     def partition(self, node: ThrowawayNode) -> None:
         """Cut `node` off from the other nodes, and only from them: it takes another Erlang
         cookie for each of them (`erlang:set_cookie/2`, per peer) and drops its links, so that
         none can link again; clients and rabbitmqctl still reach it. Pausing as a minority, it
         closes its clients' connections and refuses new ones until mend()."""
-        self.down.add(node)
+        self.failed[node] = partial(self.mend, node)
         node.rabbitmqctl("eval", _cut([other for other in self.nodes if other is not node]))
 
     def mend(self, node: ThrowawayNode) -> None:
         node.rabbitmqctl("eval", _mend([other for other in self.nodes if other is not node]))
         node.rabbitmqctl("await_startup")
-        self.down.discard(node)
+        del self.failed[node]
 
 
 def _cut(peers: list[ThrowawayNode]) -> str:

@@ -24,7 +24,7 @@ def cluster_broker(cluster) -> Iterator[ClusterBroker]:
 
 @pytest.fixture
 def restored(cluster, cluster_broker) -> Iterator[Cluster]:
-    """The cluster, whose nodes stopped or killed by the test boot again at its end, even when
-    it fails: the next test has three (torn down before cluster_broker, which cleans up)."""
+    """The cluster, whose nodes failed by the test are repaired at its end, even when it fails:
+    the next test has three (torn down before cluster_broker, which cleans up)."""
     yield cluster
     cluster.restore()

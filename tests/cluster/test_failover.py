@@ -5,6 +5,9 @@ flight at a fault; the failover times (fault to consuming again) go to the fault
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from functools import partial
+
 import pytest
 from daemons import daemon_connection
 from harness import Stream, stop
@@ -13,7 +16,7 @@ COUNT = 2000  # in two halves: the second published once the first fault is over
 
 
 @pytest.fixture
-def stream(cluster_broker, daemon_factory, request) -> Stream:
+def stream(restored, cluster_broker, daemon_factory, request) -> Stream:
     """A quorum work queue with a dead-letter exchange, as a cluster's users would have it."""
     dead_letters = cluster_broker.exchange_name("dead")
     stream = Stream(
@@ -35,6 +38,40 @@ def daemon_node(cluster, daemon, other_than=None):
     return node
 
 
+@dataclass(frozen=True)
+class Fault:
+    inflict: str  # the Cluster method that fails the daemon's node
+    repair: str  # the one that undoes it
+    leader: bool | None = None  # the queue's leader moved to that node (True), away (False)
+
+    def prepare(self, cluster, queue: str, node) -> None:
+        if self.leader is not None:
+            others = [other for other in cluster.nodes if other is not node]
+            cluster.move_leader(queue, node if self.leader else others[0])
+
+
+STOP_LEADER = Fault("shut_down", "boot", leader=True)
+STOP_FOLLOWER = Fault("shut_down", "boot", leader=False)
+STOP = Fault("shut_down", "boot")
+KILL = Fault("kill", "boot")
+PARTITION = Fault("partition", "mend")
+HANG_FOLLOWER = Fault("hang", "resume", leader=False)
+
+
+def two_faults(cluster, stream: Stream, first: Fault, second: Fault, **env: str) -> None:
+    """The stream in two halves, each with a fault of the node the daemon is on, repaired once
+    the half is processed; the daemon on another node after each."""
+    daemon = stream.start(**env)
+    node = daemon_node(cluster, daemon)
+    for half, fault in ((first_half, first), (second_half, second)):
+        fault.prepare(cluster, stream.queue, node)
+        half(stream, partial(getattr(cluster, fault.inflict), node))
+        getattr(cluster, fault.repair)(node)  # first: rabbitmqctl waits for a hung node
+        node = daemon_node(cluster, daemon, other_than=node)
+    stop(daemon)
+    assert len(stream.account().failovers) == 2
+
+
 def first_half(stream: Stream, fault) -> None:
     """Half the stream published, a fifth of it processed, the fault, then the whole half."""
     stream.publish(0, COUNT // 2)
@@ -53,60 +90,20 @@ def second_half(stream: Stream, fault) -> None:
 
 @pytest.mark.fault("cluster: stop the daemon's node (leader); boot it; stop the next")
 def test_stop_the_leader_node_then_another(cluster, stream):
-    daemon = stream.start()
-    first = daemon_node(cluster, daemon)
-    cluster.move_leader(stream.queue, first)
-    first_half(stream, lambda: cluster.shut_down(first))
-    second = daemon_node(cluster, daemon, other_than=first)
-    cluster.boot(first)
-    second_half(stream, lambda: cluster.shut_down(second))
-    daemon_node(cluster, daemon, other_than=second)
-    cluster.boot(second)
-    stop(daemon)
-    assert len(stream.account().failovers) == 2
+    two_faults(cluster, stream, STOP_LEADER, STOP)
 
 
 @pytest.mark.fault("cluster: stop the daemon's node (follower); boot; kill -9 the next")
 def test_stop_a_follower_node_then_kill_another(cluster, stream):
-    daemon = stream.start()
-    first = daemon_node(cluster, daemon)
-    cluster.move_leader(stream.queue, next(n for n in cluster.nodes if n is not first))
-    first_half(stream, lambda: cluster.shut_down(first))
-    second = daemon_node(cluster, daemon, other_than=first)
-    cluster.boot(first)
-    second_half(stream, lambda: cluster.kill(second))
-    daemon_node(cluster, daemon, other_than=second)
-    cluster.boot(second)
-    stop(daemon)
-    assert len(stream.account().failovers) == 2
+    two_faults(cluster, stream, STOP_FOLLOWER, KILL)
 
 
 @pytest.mark.fault("cluster: cut the daemon's node off the others; mend; again")
 def test_partition(cluster, stream):
-    daemon = stream.start()
-    first = daemon_node(cluster, daemon)
-    first_half(stream, lambda: cluster.partition(first))
-    second = daemon_node(cluster, daemon, other_than=first)
-    cluster.mend(first)
-    second_half(stream, lambda: cluster.partition(second))
-    daemon_node(cluster, daemon, other_than=second)
-    cluster.mend(second)
-    stop(daemon)
-    assert len(stream.account().failovers) == 2
+    two_faults(cluster, stream, PARTITION, PARTITION)
 
 
 @pytest.mark.fault("cluster: SIGSTOP the daemon's node (follower), heartbeat=2; twice")
 def test_hang(cluster, stream):
     """Nothing closes the daemon's connection: it learns of the hang from missed heartbeats."""
-    daemon = stream.start(RABBITMQ_HEARTBEAT="2")
-    first = daemon_node(cluster, daemon)
-    cluster.move_leader(stream.queue, next(n for n in cluster.nodes if n is not first))
-    first_half(stream, lambda: cluster.hang(first))
-    cluster.resume(first)  # before asking: rabbitmqctl waits for every node
-    second = daemon_node(cluster, daemon, other_than=first)
-    cluster.move_leader(stream.queue, next(n for n in cluster.nodes if n is not second))
-    second_half(stream, lambda: cluster.hang(second))
-    cluster.resume(second)
-    daemon_node(cluster, daemon, other_than=second)
-    stop(daemon)
-    assert len(stream.account().failovers) == 2
+    two_faults(cluster, stream, HANG_FOLLOWER, HANG_FOLLOWER, RABBITMQ_HEARTBEAT="2")
