@@ -104,7 +104,7 @@ class Stream:
         consumed = sorted(self.records("consume"), key=lambda r: r["t"])
         failovers = []
         nexts = [began for began, _ in self.windows[1:]] + [float("inf")]
-        for (began, _), following in zip(self.windows, nexts, strict=True):
+        for (began, _), following in zip(self.windows, nexts, strict=False):
             before = {r["delivery_info"]["consumer_tag"] for r in consumed if r["t"] < began}
             after = (
                 r["t"] - began

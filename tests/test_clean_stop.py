@@ -27,7 +27,8 @@ def publishing(out: str, id_: int) -> dict:
 def test_a_stop_after_consuming_and_publishing_logs_nothing_loud(broker, daemon_factory, signum):
     queue, out = broker.queue_name(), broker.queue_name("out")
     broker.channel.queue_declare(out)
-    daemon = started(daemon_factory, consumer_config(queue, count=2))
+    # Durable: a transient queue is warned of (RabbitMQ 4.3 refuses it by default).
+    daemon = started(daemon_factory, consumer_config(queue, count=2, durable=True))
     broker.publish(queue, publishing(out, 1))
     broker.publish(queue, {"id": 2})
     wait_for(lambda: len(daemon.records("done")) == 2, what="both consumed")
