@@ -117,6 +117,7 @@ class Cluster(Node):
 
     def resume(self, node: ThrowawayNode) -> None:
         node.send_signal(signal.SIGCONT)
+        node.rabbitmqctl("await_startup")
         del self.failed[node]
 
     def partition(self, node: ThrowawayNode) -> None:
@@ -151,6 +152,10 @@ def _mend(peers: list[ThrowawayNode]) -> str:
 
 class ClusterBroker(Broker):
     """The test's own client of the cluster: connected to a running node, again after a fault."""
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.reconnect()  # its node may have failed since, unnoticed
+        super().__exit__(*exc_info)
 
     def reconnect(self) -> None:
         nodes = self.node.running()
