@@ -57,6 +57,16 @@ class Stream:
         """What message `n` says to do: `work`, or what `work(n)` gives when it is a function."""
         return self.work(n) if callable(self.work) else self.work
 
+    def run_half(self, first: int, last: int, fault) -> None:
+        """Messages `first` to `last` published; once a fifth of them is processed, the fault,
+        then the rest processed. The test's client connects afresh first: its node may be one
+        an earlier fault hit."""
+        self.broker.reconnect()
+        self.publish(first, last)
+        self.wait_processed(first + (last - first) // 5)
+        self.inject(fault)
+        self.wait_processed(last, timeout=120)
+
     def arguments(self) -> dict:
         """The queue's arguments, as the config's x_ keys give them to the daemon."""
         keys = self.queue_keys.items()

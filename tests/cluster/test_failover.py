@@ -69,9 +69,10 @@ def two_faults(cluster, stream: Stream, first: Fault, second: Fault, **env: str)
     the half is processed; the daemon on another node after each."""
     daemon = stream.start(**env)
     node = daemon_node(cluster, daemon)
-    for half, fault in ((first_half, first), (second_half, second)):
+    for first_id, fault in ((0, first), (COUNT // 2, second)):
         fault.prepare(cluster, stream.queue, node)
-        half(stream, partial(inflict, cluster, fault, node, daemon))
+        last_id = first_id + COUNT // 2
+        stream.run_half(first_id, last_id, partial(inflict, cluster, fault, node, daemon))
         if not fault.brief:
             getattr(cluster, fault.repair)(node)
         node = daemon_node(cluster, daemon, other_than=node)
@@ -85,22 +86,6 @@ def inflict(cluster, fault: Fault, node, daemon) -> None:
     if fault.brief:
         wait_for(lambda: daemon.log().count("ready:") > readies, timeout=60, what="a failover")
         getattr(cluster, fault.repair)(node)
-
-
-def first_half(stream: Stream, fault) -> None:
-    """Half the stream published, a fifth of it processed, the fault, then the whole half."""
-    stream.publish(0, COUNT // 2)
-    stream.wait_processed(COUNT // 5)
-    stream.inject(fault)
-    stream.wait_processed(COUNT // 2, timeout=120)
-
-
-def second_half(stream: Stream, fault) -> None:
-    stream.broker.reconnect()  # its node may be the one the first fault hit
-    stream.publish(COUNT // 2)
-    stream.wait_processed(COUNT * 6 // 10)
-    stream.inject(fault)
-    stream.wait_processed(COUNT, timeout=120)
 
 
 @pytest.mark.fault("cluster: stop the daemon's node (leader); boot it; stop the next")

@@ -33,15 +33,6 @@ def stream(cluster_broker, daemon_factory, target, request) -> Stream:
     return stream
 
 
-def half(stream: Stream, first: int, last: int, fault) -> None:
-    """Messages `first` to `last` published, a fifth of the stream's processed, the fault, then
-    the whole half."""
-    stream.publish(first, last)
-    stream.wait_processed(first + COUNT // 5)
-    stream.inject(fault)
-    stream.wait_processed(last, timeout=120)
-
-
 @pytest.mark.fault("cluster publish: stop the publisher's node, kill -9 consumer's")
 def test_each_publish_in_flight_at_a_loss_is_confirmed_or_raised(restored, stream, target):
     cluster, broker = restored, stream.broker
@@ -51,13 +42,12 @@ def test_each_publish_in_flight_at_a_loss_is_confirmed_or_raised(restored, strea
     publishing = cluster.node_of_connection(publishing_connection(daemon))
     cluster.move_leader(target, publishing)
     took = [connections_on(cluster, daemon, publishing)]
-    half(stream, 1, COUNT // 2, lambda: cluster.shut_down(publishing))
+    stream.run_half(1, COUNT // 2, lambda: cluster.shut_down(publishing))
     cluster.boot(publishing)
-    broker.reconnect()
     consuming = cluster.node_of_connection(daemon_connection(daemon)[0])
     cluster.move_leader(target, consuming)
     took.append(connections_on(cluster, daemon, consuming))
-    half(stream, COUNT // 2, COUNT, lambda: cluster.kill(consuming))
+    stream.run_half(COUNT // 2, COUNT, lambda: cluster.kill(consuming))
     assert cluster.node_of_connection(daemon_connection(daemon)[0]) is not consuming
     cluster.boot(consuming)
     stop(daemon)
