@@ -18,6 +18,7 @@ from ..url import Target
 from .channel import Channel
 from .errors import ConnectionFailed, Refused
 from .failures import describe, open_error
+from .frame_reader import install_frame_reader
 from .parameters import connection_parameters
 from .pika_internals import guard_transport_setup, tune_transport
 from .server import UNKNOWN, ServerInfo, server_info
@@ -77,6 +78,7 @@ class Connection:
         connection._pika.add_on_connection_unblocked_callback(connection._on_unblocked)
         opened.get()
         tune_transport(connection._pika)
+        install_frame_reader(connection._pika)
         connection.server = server_info(connection._pika.server_properties)
         log.info("connected to %s (%s) as %s", target, connection.server, name)
         return connection
