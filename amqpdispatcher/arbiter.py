@@ -8,6 +8,7 @@ The arbiter opens no broker connection."""
 from __future__ import annotations
 
 import contextlib
+import gc
 import json
 import logging
 import os
@@ -221,6 +222,7 @@ class Arbiter:
             log_format=self._log_format(generation.config),
             metrics=self._metrics_directory is not None,
         )
+        gc.freeze()  # a worker's collector leaves the arbiter's objects, and their pages, alone
         pid = os.fork()
         if pid == 0:
             _child(plan, partial(self._forget, link))
