@@ -4,9 +4,11 @@ summary line and the chart, on made-up results."""
 import sys
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).parents[2] / "bench"))
+# bench/ is not a package: bench's modules import each other as top-level modules. Last on the
+# path, since tests/ has modules of the same names (middlewares).
+sys.path.append(str(Path(__file__).parents[2] / "bench"))
 
-from report import (  # noqa: E402  (bench/ is not a package; bench puts itself on sys.path too)
+from report import (  # noqa: E402
     FAIL,
     MISSING,
     PASS,
