@@ -24,9 +24,15 @@ def _done_one() -> None:
     global _count
     _count += 1
     if _count == int(os.environ["BENCH_COUNT"]):
-        stats = {"first": _first, "last": time.perf_counter(), "latencies": _latencies}
-        with open(os.environ["BENCH_STATS"], "w") as out:
-            json.dump(stats, out)
+        _write_stats({"first": _first, "last": time.perf_counter(), "latencies": _latencies})
+
+
+def _write_stats(stats: dict) -> None:
+    """To BENCH_STATS, whole or not at all: bench reads it as soon as it exists."""
+    path = os.environ["BENCH_STATS"]
+    with open(path + ".part", "w") as out:
+        json.dump(stats, out)
+    os.rename(path + ".part", path)
 
 
 class Trivial:
@@ -101,9 +107,7 @@ def _done_shared() -> None:
         last = time.perf_counter()
         with open(stats + ".first") as firsts:
             first = min(float(line) for line in firsts)
-        with open(stats + ".part", "w") as out:
-            json.dump({"first": first, "last": last, "latencies": []}, out)
-        os.rename(stats + ".part", stats)
+        _write_stats({"first": first, "last": last, "latencies": []})
 
 
 class Burner(Trivial):

@@ -89,10 +89,9 @@ class Consumer:
 
     def wait(self, timeout: float = 600) -> dict:
         deadline = time.monotonic() + timeout
-        while not self.stats.exists() or not self.stats.stat().st_size:
+        while not self.stats.exists():  # written whole, then renamed into place
             self._alive(deadline)
             time.sleep(0.02)
-        time.sleep(0.05)
         return json.loads(self.stats.read_text())
 
     def wait_ready(self, timeout: float = 60) -> None:
