@@ -1,7 +1,10 @@
 """The reference: a hand-written pika GeventConnection consumer that acks each message inline
 in pika's callback (after BENCH_BURN_LOOPS turns of `burn`, if set), run as
-`python bench/raw.py QUEUE PREFETCH`, writing the same stats as bench/consumers.py."""
+`python bench/raw.py QUEUE PREFETCH`, writing the same stats as bench/consumers.py. With
+`--auto-ack` it consumes with auto_ack and acks nothing: the broker counts each message acked as
+it sends it, and prefetch does not apply."""
 
+import argparse
 import os
 import sys
 
@@ -13,7 +16,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from consumers import _begin, _done_one, burn  # noqa: E402
 
 
-def main(queue: str, prefetch: int) -> None:
+def main(queue: str, prefetch: int, auto_ack: bool) -> None:
     ready = gevent.event.AsyncResult()
     connection = GeventConnection(
         pika.URLParameters(os.environ["RABBITMQ_URL"]), on_open_callback=ready.set
@@ -28,14 +31,20 @@ def main(queue: str, prefetch: int) -> None:
         _begin()
         if loops:
             burn(loops)
-        channel.basic_ack(method.delivery_tag)
+        if not auto_ack:
+            channel.basic_ack(method.delivery_tag)
         _done_one()
 
     channel.basic_qos(prefetch_count=prefetch)
-    channel.basic_consume(queue, on_message)
+    channel.basic_consume(queue, on_message, auto_ack=auto_ack)
     print("ready", flush=True)
     gevent.wait()
 
 
 if __name__ == "__main__":
-    main(sys.argv[1], int(sys.argv[2]))
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("queue")
+    parser.add_argument("prefetch", type=int)
+    parser.add_argument("--auto-ack", action="store_true", help="consume with auto_ack")
+    args = parser.parse_args()
+    main(args.queue, args.prefetch, args.auto_ack)

@@ -12,6 +12,7 @@ project = "amqp-dispatcher"
 release = metadata.version("amqp-dispatcher")
 exclude_patterns = ["_build"]
 html_theme = "alabaster"
+extensions = ["myst_parser"]  # for the benchmark's Markdown table, included in performance.rst
 
 logger = logging.getLogger(__name__)
 
