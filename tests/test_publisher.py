@@ -4,9 +4,9 @@ import logging
 import uuid
 
 import gevent
-import pika
 import pytest
 from brokers import BROKER
+from pika.adapters.base_connection import BaseConnection
 from waiting import wait_for
 
 from amqpdispatcher.publisher import COPIES, Publisher
@@ -52,13 +52,13 @@ def test_a_failure_inside_pika_does_not_block_later_mandatory_ones(broker, publi
     queue = broker.queue_name()
     broker.channel.queue_declare(queue)
     publisher.publish("", queue, b"first", {}, mandatory=True)
-    basic_publish = pika.channel.Channel.basic_publish
+    emit = BaseConnection._adapter_emit_data  # where a publish's bytes reach pika's transport
 
     def failing_once(*args, **kwargs):
-        monkeypatch.setattr(pika.channel.Channel, "basic_publish", basic_publish)
+        monkeypatch.setattr(BaseConnection, "_adapter_emit_data", emit)
         raise Injected
 
-    monkeypatch.setattr(pika.channel.Channel, "basic_publish", failing_once)
+    monkeypatch.setattr(BaseConnection, "_adapter_emit_data", failing_once)
     with pytest.raises(Injected):
         publisher.publish("", queue, b"lost", {}, mandatory=True)
     with gevent.Timeout(DEADLINE):

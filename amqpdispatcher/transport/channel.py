@@ -12,14 +12,20 @@ from .confirms import Confirms
 from .delivery import Delivery
 from .errors import ChannelClosed
 from .failures import describe
+from .frame_reader import FrameReader
+from .frame_writer import message_sender
 from .outgoing import Outgoing
 
 HEADER_FRAME_OVERHEAD = 20  # frame header and end, class id, weight and body size
 
 
 class Channel:
-    def __init__(self, pika_channel: pika.channel.Channel) -> None:
+    def __init__(
+        self, pika_channel: pika.channel.Channel, reader: FrameReader | None = None
+    ) -> None:
         self._pika = pika_channel
+        self._reader = reader  # its connection's, to route confirms past pika's callbacks
+        self._send = message_sender(pika_channel)
         self._waiting: set[gevent.event.AsyncResult] = set()
         self.closed: gevent.event.AsyncResult = gevent.event.AsyncResult()
         self._confirms: Confirms | None = None
@@ -38,6 +44,8 @@ class Channel:
         self._confirms = Confirms()
         self._pika.add_on_return_callback(self._confirms.on_return)
         self._rpc(self._pika.confirm_delivery, ack_nack_callback=self._confirms.on_confirm)
+        if self._reader is not None and self.is_open:  # else closed meanwhile: nothing to route
+            self._reader.route_confirms(self._pika.channel_number, self._confirms.on_confirm)
 
     def declare_exchange(self, name: str, exchange_type: str, **flags) -> None:
         self._rpc(self._pika.exchange_declare, exchange=name, exchange_type=exchange_type, **flags)
@@ -123,14 +131,7 @@ class Channel:
                 f"headers: too large: the properties take {message.properties_size} bytes, "
                 f"the connection's frame size allows {self.max_properties_size}"
             )
-        self._call(
-            self._pika.basic_publish,
-            exchange=message.exchange,
-            routing_key=message.routing_key,
-            body=message.body,
-            properties=message.properties,
-            mandatory=message.mandatory,
-        )
+        self._call(self._send, message=message)
         return None if self._confirms is None else self._confirms.sent(message)
 
     def close(self) -> None:
@@ -173,4 +174,6 @@ class Channel:
         for result in list(self._waiting):
             result.set_exception(error)
         if self._confirms is not None:
+            if self._reader is not None:
+                self._reader.stop_routing(self._pika.channel_number)
             self._confirms.fail_all(error)

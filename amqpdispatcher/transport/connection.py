@@ -18,7 +18,7 @@ from ..url import Target
 from .channel import Channel
 from .errors import ConnectionFailed, Refused
 from .failures import describe, open_error
-from .frame_reader import install_frame_reader
+from .frame_reader import FrameReader, install_frame_reader
 from .parameters import connection_parameters
 from .pika_internals import guard_transport_setup, tune_transport
 from .server import UNKNOWN, ServerInfo, server_info
@@ -55,6 +55,7 @@ class Connection:
         self.target = target
         self.closed: gevent.event.AsyncResult = gevent.event.AsyncResult()
         self._pika: GeventConnection | None = None
+        self._reader: FrameReader | None = None
         self.server = ServerInfo(UNKNOWN, UNKNOWN)  # the broker's product and version, once open
         self._unblocked = gevent.event.Event()
         self._unblocked.set()
@@ -78,7 +79,7 @@ class Connection:
         connection._pika.add_on_connection_unblocked_callback(connection._on_unblocked)
         opened.get()
         tune_transport(connection._pika)
-        install_frame_reader(connection._pika)
+        connection._reader = install_frame_reader(connection._pika)
         connection.server = server_info(connection._pika.server_properties)
         log.info("connected to %s (%s) as %s", target, connection.server, name)
         return connection
@@ -109,7 +110,7 @@ class Connection:
             pika_channel = self._pika.channel(on_open_callback=opened.set)
         except pika.exceptions.AMQPError as exc:
             raise ConnectionFailed(describe(exc)) from None
-        channel = Channel(pika_channel)
+        channel = Channel(pika_channel, self._reader)
         channel.wait(opened)
         return channel
 

@@ -25,15 +25,19 @@ _PROPERTY_SET = frozenset(PROPERTY_NAMES)
 
 class Outgoing(NamedTuple):
     """A message checked against what AMQP carries and the broker accepts, ready to publish,
-    and to publish again. `properties_size` is the encoded size of properties with headers; 0
-    for those without, which fit the smallest frame AMQP allows."""
+    and to publish again. `encoded_properties` are its properties as they go on the wire, encoded
+    once."""
 
     exchange: str
     routing_key: str
     body: bytes
     properties: pika.BasicProperties
     mandatory: bool
-    properties_size: int
+    encoded_properties: bytes
+
+    @property
+    def properties_size(self) -> int:
+        return len(self.encoded_properties)
 
 
 def outgoing(
@@ -48,8 +52,10 @@ def outgoing(
     body is encoded as UTF-8."""
     _check_shortstr("exchange", exchange)
     _check_shortstr("routing_key", routing_key)
-    basic = _basic_properties(properties) if properties else _NO_PROPERTIES
-    return Outgoing(exchange, routing_key, _body(body), basic, mandatory, _properties_size(basic))
+    if not properties:
+        return Outgoing(exchange, routing_key, _body(body), _NO_PROPERTIES, mandatory, _NOTHING_SET)
+    basic = _basic_properties(properties)
+    return Outgoing(exchange, routing_key, _body(body), basic, mandatory, _encoded(basic))
 
 
 def _check_shortstr(name: str, value, expected: str = "a str") -> bytes:
@@ -85,7 +91,7 @@ def _int_in(low: int, high: int, expected: str | None = None) -> Callable:
 
 
 def _check_headers(name: str, value) -> None:
-    """The type only: the content is checked as it is encoded, by `_properties_size`."""
+    """The type only: the content is checked as it is encoded, by `_encoded`."""
     if not isinstance(value, Mapping):
         raise TypeError(f"{name}: expected a dict, got {excerpt(value)}")
 
@@ -99,6 +105,7 @@ _PROPERTY_CHECKS: dict[str, Callable[[str, object], None]] = {
     "timestamp": _int_in(0, 2**64 - 1),
 }
 _NO_PROPERTIES = pika.BasicProperties()  # shared: pika only reads the properties it sends
+_NOTHING_SET = b"".join(_NO_PROPERTIES.encode())
 _FIELD_TYPES = (str, bytes, bool, int, Decimal, datetime, type(None))
 
 
@@ -112,11 +119,10 @@ def _basic_properties(properties: dict) -> pika.BasicProperties:
     return pika.BasicProperties(**properties)
 
 
-def _properties_size(properties: pika.BasicProperties) -> int:
-    if properties.headers is None:
-        return 0
+def _encoded(properties: pika.BasicProperties) -> bytes:
+    """Every property but the headers is checked before: only they can fail to encode."""
     try:
-        return sum(map(len, properties.encode()))
+        return b"".join(properties.encode())
     except Exception as exc:
         _HEADERS.table(properties.headers, "headers")
         raise ValueError(f"headers: cannot be encoded: {type(exc).__name__}") from None

@@ -1,6 +1,6 @@
-"""With frame_reader.py, the only modules that reach into pika's private parts, or replace its
-functions (pika is pinned below 2.0). Each reach is guarded: should pika change what it reaches,
-pika goes on doing as it does."""
+"""With frame_reader.py and frame_writer.py, the only modules that reach into pika's private parts,
+or replace its functions (pika is pinned below 2.0). Each reach is guarded: should pika change what
+it reaches, pika goes on doing as it does."""
 
 from __future__ import annotations
 

@@ -24,7 +24,7 @@ class Reading:
             )
         else:
             self._on_data_available = self.handed_to_pika.append
-            frame_reader.install_frame_reader(self)
+            self.reader = frame_reader.install_frame_reader(self)
 
     def _process_frame(self, value: frame.Frame) -> None:
         if not isinstance(value, frame.ProtocolHeader):
@@ -130,5 +130,28 @@ def test_nothing_is_installed_on_a_connection_without_the_parts_it_needs():
             pass
 
     connection = Elsewhere()
-    frame_reader.install_frame_reader(connection)
+    assert frame_reader.install_frame_reader(connection) is None
     assert "_on_data_available" not in vars(connection)
+
+
+def test_the_confirms_of_a_channel_in_confirm_mode_go_straight_to_its_handler():
+    reading = Reading()
+    confirmed: list[frame.Method] = []
+    reading.reader.route_confirms(1, confirmed.append)
+    frames = [
+        frame.Method(1, spec.Basic.Ack(5, True)),
+        frame.Method(2, spec.Basic.Ack(1)),  # a channel not in confirm mode: pika's to handle
+        frame.Method(1, spec.Basic.Nack(6)),
+        frame.Method(1, spec.Basic.Return(312, "NO_ROUTE", "", "q")),
+    ]
+    reading.feed(b"".join(value.marshal() for value in frames), 4096)
+    assert [(value.channel_number, value.method) for value in confirmed] == [
+        (1, spec.Basic.Ack(5, True)),
+        (1, spec.Basic.Nack(6)),
+    ]
+    assert [value for _, value in reading.seen] == [frames[1].marshal(), frames[3].marshal()]
+    assert reading.frames_received == 4
+
+    reading.reader.stop_routing(1)
+    reading.feed(frames[0].marshal(), 4096)
+    assert reading.seen[-1] == ("process", frames[0].marshal())
