@@ -9,6 +9,7 @@ import gevent.lock
 
 from .exchanges import KnownExchanges
 from .middleware import Hooks
+from .probes import Probes
 from .transport import (
     AMQPError,
     Channel,
@@ -26,12 +27,6 @@ log = logging.getLogger("amqp-dispatcher.publisher")
 
 ALONE_AT_ONCE = 16  # channels of their own open at once for messages published again
 CONSUMERS, COPIES = "consumers", "copies"  # the lanes: each its own channel
-# The broker blocks a connection (an alarm) only at its first publish after the alarm, and a
-# publish sent then waits in the connection, unconfirmed, until the alarm clears, even past the
-# publisher's stop. So each copy goes after a probe, to no queue, and only once the broker
-# confirmed the probe and did not block the connection meanwhile: a copy must never arrive
-# late beside the message it copies, left unacked and delivered again.
-_PROBE = outgoing("", "", b"", {})
 
 
 class Publisher:
@@ -64,6 +59,7 @@ class Publisher:
         self._opening = gevent.lock.Semaphore()
         self._alone = gevent.lock.Semaphore(ALONE_AT_ONCE)
         self._exchanges = KnownExchanges()
+        self._probes: Probes | None = None  # for the copies' channel
 
     def publish(
         self,
@@ -106,7 +102,7 @@ class Publisher:
             raise PublishError(f"cannot publish: {exc}") from None
         try:
             if lane == COPIES:
-                _confirmed(channel, _PROBE)
+                self._probes.await_one()  # see probes.py
                 connection.wait_unblocked()
             _confirmed(channel, message)
         except ChannelClosed as closed:
@@ -141,6 +137,8 @@ class Publisher:
                 channel = connection.channel()
                 channel.enable_confirms()
                 channel.closed.rawlink(_log_closed)
+                if lane == COPIES:
+                    self._probes = Probes(channel)
                 self._channels[lane] = channel  # for the fast path above once fully set up
             return channel
 
