@@ -1,6 +1,6 @@
 """Consumers for the benchmark. `_begin` notes when the first message started, `_done_one`
-counts finished ones; when BENCH_COUNT are done, the time span and what the scenario measures
-are written to BENCH_STATS."""
+counts finished ones; when BENCH_COUNT are done, the time span, the CPU time the process used
+meanwhile and what the scenario measures are written to BENCH_STATS."""
 
 import json
 import os
@@ -9,22 +9,27 @@ import time
 
 import gevent
 
+RAW_READY = "raw pika consuming"  # raw.py's line once it consumes, which bench waits for
 _count = 0
 _first = 0.0
+_first_cpu = 0.0  # the process's CPU seconds when the first message started
 _latencies: list[float] = []
 
 
 def _begin() -> None:
-    global _first
+    global _first, _first_cpu
     if not _first:
         _first = time.perf_counter()
+        _first_cpu = time.process_time()
 
 
 def _done_one() -> None:
     global _count
     _count += 1
     if _count == int(os.environ["BENCH_COUNT"]):
-        _write_stats({"first": _first, "last": time.perf_counter(), "latencies": _latencies})
+        cpu = time.process_time() - _first_cpu
+        stats = {"first": _first, "last": time.perf_counter(), "cpu": cpu, "latencies": _latencies}
+        _write_stats(stats)
 
 
 def _write_stats(stats: dict) -> None:
@@ -72,10 +77,15 @@ class Republisher(Trivial):
         _done_one()
 
 
+def note_latency(headers: dict) -> None:
+    """The time since the message's `sent` header: publish to consume."""
+    _latencies.append(time.time() - float(headers["sent"]))
+
+
 class Latency(Trivial):
     def consume(self, amqp, msg) -> None:
         _begin()
-        _latencies.append(time.time() - float(msg.headers["sent"]))
+        note_latency(msg.headers)
         _done_one()
 
 

@@ -113,6 +113,14 @@ TARGETS = (
         limit=0.5,
     ),
     Target(
+        "latency p99 / raw",
+        "the same, raw pika acking inline: the broker's and pika's own share",
+        ("latency", "p99_ms"),
+        "ms",
+        ("latency", "raw_p99_ms"),
+        "raw pika",
+    ),
+    Target(
         "idle memory",
         "the worker's RSS with 1,000 idle instances",
         ("memory", "idle_1000_instances_mb"),
@@ -206,7 +214,28 @@ def markdown(results: dict, outcomes: list[Outcome]) -> str:
         "|---|---|---|---|---|---|---|",
     ]
     lines += ["| " + " | ".join(_cells(outcome)) + " |" for outcome in outcomes]
-    return "\n".join(lines) + "\n"
+    return "\n".join(lines + _cpu_table(results.get("cpu_us_per_message", {}))) + "\n"
+
+
+def _cpu_table(cpu: dict[str, dict]) -> list[str]:
+    """Where a scenario's time goes: CPU µs per message, the consumer's and the broker's."""
+    if not cpu:
+        return []
+    lines = [
+        "",
+        "CPU time per message, in µs (medians): the consumer's process, from its first message to "
+        "its last (the worker's; raw pika's own), and the broker's Erlang VM, from the consumer's "
+        "start (with whatever else it served meanwhile); — where unknown.",
+        "",
+        "| scenario | consumer | broker |",
+        "|---|---|---|",
+    ]
+    for name, sides in cpu.items():
+        cells = [
+            "—" if sides[side] is None else f"{sides[side]:.1f}" for side in ("consumer", "broker")
+        ]
+        lines.append(f"| {name} | " + " | ".join(cells) + " |")
+    return lines
 
 
 def _cells(outcome: Outcome) -> list[str]:

@@ -40,7 +40,8 @@ QUICK = {
 }
 
 # The throughput scenarios, run `runs` times, interleaved, and the size each takes. Each returns
-# its rate and peak RSS (features_on, also the number of /metrics scrapes answered).
+# its rate, peak RSS and CPU per message (features_on, also the number of /metrics scrapes
+# answered).
 ROUND: dict[str, tuple[Callable[[Broker, int], tuple], str]] = {
     "raw": (scenarios.raw_acks, "trivial"),
     "raw_auto_ack": (scenarios.raw_auto_ack, "trivial"),
@@ -73,12 +74,22 @@ def main() -> None:
         "machine": machine(broker.version()),
         "rates": {name: statistics.median(run[0] for run in each) for name, each in runs.items()},
         "peak_rss_mb": {name: max(run[1] for run in each) for name, each in runs.items()},
-        "metrics_scrapes": [run[2] for run in runs["features_on"]],
+        "cpu_us_per_message": {name: _cpu_medians(each) for name, each in runs.items()},
+        "metrics_scrapes": [run[3] for run in runs["features_on"]],
         "cpu_burn_loops_per_ms": loops,
         "latency": scenarios.latency(broker, sizes["latency_s"]),
         "memory": scenarios.memory(broker, sizes["memory"]),
     }
     write(results, "quick" if quick else "latest")
+
+
+def _cpu_medians(each: list[tuple]) -> dict[str, float | None]:
+    """The consumer's and the broker's median CPU µs per message, None where unknown."""
+    medians = {}
+    for side in ("consumer", "broker"):
+        known = [run[2][side] for run in each if run[2][side] is not None]
+        medians[side] = statistics.median(known) if known else None
+    return medians
 
 
 if __name__ == "__main__":

@@ -21,6 +21,7 @@ from pathlib import Path
 
 import pika
 import yaml
+from consumers import RAW_READY
 
 BENCH = Path(__file__).parent
 URL = os.environ.get("RABBITMQ_URL") or "amqp://guest:guest@localhost:5672/"
@@ -83,6 +84,7 @@ class Consumer:
             "PYTHONPATH": str(BENCH),
             **(env or {}),
         }
+        self._broker_cpu = broker_cpu_seconds()  # from before the consumer's start
         self.process = subprocess.Popen(
             command, env=environment, stdout=self.log, stderr=subprocess.STDOUT
         )
@@ -95,9 +97,10 @@ class Consumer:
         return json.loads(self.stats.read_text())
 
     def wait_ready(self, timeout: float = 60) -> None:
-        """Until the arbiter logs that all its workers consume."""
+        """Until the arbiter logs that all its workers consume, or raw pika that it does."""
         deadline = time.monotonic() + timeout
-        while "workers consuming:" not in self._output():
+        ready = "workers consuming:" if self.arbiter else RAW_READY
+        while ready not in self._output():
             self._alive(deadline)
             time.sleep(0.02)
 
@@ -109,6 +112,11 @@ class Consumer:
         return [
             int(child) for child in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
         ]
+
+    def broker_cpu_used(self) -> float | None:
+        """The broker's CPU seconds since this consumer was started, if the broker is local."""
+        now = broker_cpu_seconds()
+        return None if now is None or self._broker_cpu is None else now - self._broker_cpu
 
     def rss_mb(self, field: str = "VmRSS") -> float:
         """The largest of the workers'."""
@@ -148,6 +156,25 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def broker_cpu_seconds() -> float | None:
+    """The CPU seconds of the local broker's Erlang VM, the oldest beam.smp here; None if there
+    is none (a broker elsewhere)."""
+    vms = []
+    for comm in Path("/proc").glob("[0-9]*/comm"):
+        try:
+            if comm.read_text().strip() == "beam.smp":
+                pid = int(comm.parent.name)
+                vms.append((_started(pid), pid))
+        except (OSError, ValueError):
+            continue  # gone meanwhile
+    return cpu_seconds(min(vms)[1]) if vms else None
+
+
+def _started(pid: int) -> int:
+    """Clock ticks from boot to the process's start."""
+    return int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[19])
+
+
 def dispatcher(
     *queues: str,
     consumer: str,
@@ -178,10 +205,17 @@ def dispatcher(
 
 
 def raw(
-    queue: str, *, count: int, prefetch: int, auto_ack: bool = False, env: dict | None = None
+    queue: str,
+    *,
+    count: int,
+    prefetch: int,
+    auto_ack: bool = False,
+    latency: bool = False,
+    env: dict | None = None,
 ) -> Consumer:
+    flags = {"--auto-ack": auto_ack, "--latency": latency}
     command = [sys.executable, str(BENCH / "raw.py"), queue, str(prefetch)]
-    return Consumer([*command, "--auto-ack"] if auto_ack else command, count, env)
+    return Consumer(command + [flag for flag, on in flags.items() if on], count, env)
 
 
 def free_port() -> int:
@@ -205,18 +239,30 @@ def filled(broker: Broker, count: int, queues: int = 1) -> Iterator[list[str]]:
         broker.drain_check(name)
 
 
-def measure(consumer: Consumer, count: int) -> tuple[float, float]:
+def measure(consumer: Consumer, count: int) -> tuple[float, float, dict]:
     """Messages per second, from the moment the first message started to the moment the last
-    one finished, and the peak RSS in MB of the largest worker; then the consumer is stopped."""
+    one finished; the peak RSS in MB of the largest worker; and the CPU time per message in µs,
+    the consumer's (its process's, over the same span) and the broker's (its Erlang VM's, from
+    the consumer's start, whatever else it served meanwhile), None where unknown; then the
+    consumer is stopped."""
     stats = consumer.wait()
+    broker = consumer.broker_cpu_used()
     peak = consumer.rss_mb("VmHWM")
     consumer.stop()
-    return count / (stats["last"] - stats["first"]), peak
+    cpu = {
+        "consumer": _per_message(stats.get("cpu"), count),
+        "broker": _per_message(broker, count),
+    }
+    return count / (stats["last"] - stats["first"]), peak, cpu
+
+
+def _per_message(seconds: float | None, count: int) -> float | None:
+    return None if seconds is None else seconds / count * 1e6
 
 
 def throughput(
     broker: Broker, make: Callable[..., Consumer], count: int, queues: int = 1
-) -> tuple[float, float]:
+) -> tuple[float, float, dict]:
     """`measure` over `count` messages pre-published to `queues` queues, `make(*queues)` the
     consumer."""
     with filled(broker, count, queues) as names:

@@ -6,12 +6,14 @@ from __future__ import annotations
 
 import sys
 import time
+from collections.abc import Callable
 from functools import partial
 
 import pika
 from consumers import burn
 from runs import (
     Broker,
+    Consumer,
     Scraper,
     cpu_seconds,
     dispatcher,
@@ -23,7 +25,7 @@ from runs import (
     throughput,
 )
 
-Result = tuple[float, float]
+Result = tuple[float, float, dict]  # rate, peak RSS, CPU per message: runs.measure
 
 # Every message retried once, after 1 ms; with max_retries 1 a second failure would archive it.
 RETRY = {"max_retries": 1, "backoff": [0.001]}
@@ -49,7 +51,7 @@ def trivial(broker: Broker, count: int) -> Result:
     return throughput(broker, _hundred(count), count)
 
 
-def features_on(broker: Broker, count: int) -> tuple[float, float, int]:
+def features_on(broker: Broker, count: int) -> tuple[float, float, dict, int]:
     """trivial with JSON logs, the HTTP endpoint scraped once a second, a retry block (never
     used: nothing fails) and a middleware whose consume hooks do nothing; and the number of
     scrapes answered, which must not be none."""
@@ -63,12 +65,12 @@ def features_on(broker: Broker, count: int) -> tuple[float, float, int]:
     with filled(broker, count) as (queue,):
         consumer = make(queue)
         scraper = Scraper(port)
-        rate, peak = measure(consumer, count)
+        rate, peak, cpu = measure(consumer, count)
         scrapes = scraper.stop()
     _drop_retry_queues(broker, queue)
     if not scrapes:
         sys.exit("bench: /metrics never answered")
-    return rate, peak, scrapes
+    return rate, peak, cpu, scrapes
 
 
 def many_queues(broker: Broker, count: int) -> Result:
@@ -151,11 +153,21 @@ def cpu(broker: Broker, count: int, loops: int) -> dict[str, Result]:
 
 
 def latency(broker: Broker, seconds: int) -> dict:
-    """Publish 1,000 msg/s carrying the send time; the consumer records publish -> consume."""
+    """Publish 1,000 msg/s carrying the send time, to the daemon, then to raw pika acking inline
+    (the broker's and pika's own share); each records publish -> consume."""
+    ours = _latencies(broker, seconds, lambda queue, count: _hundred(count, "Latency")(queue))
+    reference = _latencies(
+        broker, seconds, lambda queue, count: raw(queue, count=count, prefetch=100, latency=True)
+    )
+    return {**ours, **{f"raw_{name}": value for name, value in reference.items()}}
+
+
+def _latencies(broker: Broker, seconds: int, make: Callable[[str, int], Consumer]) -> dict:
+    """p50, p99 and max in ms of the consumer `make(queue, count)`, fed 1,000 msg/s."""
     queue = broker.queue()
     count = 1000 * seconds
-    consumer = dispatcher(queue, consumer="Latency", count=count, instances=100, prefetch=100)
-    consumer.wait_ready()
+    receiver = make(queue, count)
+    receiver.wait_ready()
     start = time.perf_counter()
     for n in range(count):
         pause = start + n / 1000 - time.perf_counter()
@@ -163,8 +175,8 @@ def latency(broker: Broker, seconds: int) -> dict:
             time.sleep(pause)  # not a busy wait, which would take a core from the consumer
         props = pika.BasicProperties(headers={"sent": repr(time.time())})
         broker.channel.basic_publish("", queue, b"x" * 64, props)
-    latencies = sorted(consumer.wait()["latencies"])
-    consumer.stop()
+    latencies = sorted(receiver.wait()["latencies"])
+    receiver.stop()
     broker.drain_check(queue)
     ms = [value * 1000 for value in latencies]
     return {"p50_ms": ms[len(ms) // 2], "p99_ms": ms[int(len(ms) * 0.99)], "max_ms": ms[-1]}

@@ -162,7 +162,8 @@ def test_every_target_finds_its_values_in_a_complete_run():
         "processes_2_largest_worker_mb": 31,
         "growth_percent": 0.1,
     }
-    outcomes = evaluate(results(rates=rates, latency={"p99_ms": 0.3}, memory=memory))
+    latency = {"p99_ms": 0.3, "raw_p99_ms": 0.25}
+    outcomes = evaluate(results(rates=rates, latency=latency, memory=memory))
     assert MISSING not in statuses(outcomes)
     assert len(outcomes) == len(TARGETS)
 
@@ -173,3 +174,15 @@ def test_the_chart_is_a_png(tmp_path):
     chart(evaluate(run, (AT_LEAST, AT_MOST, IDEAL, ONLY)), path, "a run")
     assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert path.stat().st_size > 10_000
+
+
+def test_the_markdown_ends_with_the_cpu_per_message_of_each_scenario():
+    cpu = {"raw": {"consumer": 37.14, "broker": 43.0}, "cpu_2": {"consumer": None, "broker": 9.0}}
+    run = results(rates={"fast": 1, "ref": 1}, cpu_us_per_message=cpu)
+    lines = markdown(run, evaluate(run, (AT_LEAST,))).splitlines()
+    assert lines[-4:] == [
+        "| scenario | consumer | broker |",
+        "|---|---|---|",
+        "| raw | 37.1 | 43.0 |",
+        "| cpu_2 | — | 9.0 |",
+    ]
