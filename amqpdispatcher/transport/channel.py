@@ -13,7 +13,7 @@ from .delivery import Delivery
 from .errors import ChannelClosed
 from .failures import describe
 from .frame_reader import FrameReader
-from .frame_writer import message_sender
+from .frame_writer import ack_sender, message_sender
 from .outgoing import Outgoing
 
 HEADER_FRAME_OVERHEAD = 20  # frame header and end, class id, weight and body size
@@ -26,6 +26,7 @@ class Channel:
         self._pika = pika_channel
         self._reader = reader  # its connection's, to route confirms past pika's callbacks
         self._send = message_sender(pika_channel)
+        self._ack = ack_sender(pika_channel)
         self._waiting: set[gevent.event.AsyncResult] = set()
         self.closed: gevent.event.AsyncResult = gevent.event.AsyncResult()
         self._confirms: Confirms | None = None
@@ -114,7 +115,7 @@ class Channel:
             self._call(self._pika.basic_cancel, consumer_tag=consumer_tag)
 
     def ack(self, delivery_tag: int, multiple: bool = False) -> None:
-        self._call(self._pika.basic_ack, delivery_tag=delivery_tag, multiple=multiple)
+        self._call(self._ack, delivery_tag=delivery_tag, multiple=multiple)
 
     def nack(self, delivery_tag: int, requeue: bool) -> None:
         self._call(self._pika.basic_nack, delivery_tag=delivery_tag, requeue=requeue)

@@ -7,7 +7,7 @@ from pika import exceptions
 
 from amqpdispatcher.transport import ChannelClosed, outgoing
 from amqpdispatcher.transport.channel import Channel
-from amqpdispatcher.transport.frame_writer import encode_publish, message_sender
+from amqpdispatcher.transport.frame_writer import ack_sender, encode_publish, message_sender
 
 MAX_BODY = 4088  # the smallest frame AMQP allows, less a frame's own overhead
 
@@ -18,9 +18,11 @@ class Connection:
 
     _send_method = pika.connection.Connection._send_method
     _send_message = pika.connection.Connection._send_message
+    _send_frame = pika.connection.Connection._send_frame
     _output_marshaled_frames = pika.connection.Connection._output_marshaled_frames
 
     def __init__(self) -> None:
+        self.is_closed = False
         self._body_max_length = MAX_BODY
         self.bytes_sent = 0
         self.frames_sent = 0
@@ -41,6 +43,7 @@ class PikaChannel:
         pika.channel.Channel.CLOSED,
     )
     basic_publish = pika.channel.Channel.basic_publish
+    basic_ack = pika.channel.Channel.basic_ack
     _send_method = pika.channel.Channel._send_method
     _raise_if_not_open = pika.channel.Channel._raise_if_not_open
 
@@ -133,3 +136,68 @@ def test_pikas_own_publish_where_its_parts_are_missing():
     channel.connection = Elsewhere()
     message_sender(channel)(outgoing(*MESSAGES["several frames"]))
     assert len(channel.connection.frames) == 5
+
+
+@pytest.mark.parametrize(
+    ("channel_number", "tag", "multiple"), [(1, 1, False), (65535, 2**64 - 1, True)]
+)
+def test_the_bytes_and_counts_of_pikas_own_ack(channel_number, tag, multiple):
+    ours, pikas = PikaChannel(channel_number), PikaChannel(channel_number)
+    ack_sender(ours)(tag, multiple)
+    pikas.basic_ack(tag, multiple)
+    assert ours.connection.emitted == pikas.connection.emitted
+    assert ours.connection.bytes_sent == pikas.connection.bytes_sent == 21
+    assert ours.connection.frames_sent == pikas.connection.frames_sent == 1
+
+
+@pytest.mark.parametrize("state", ["OPENING", "CLOSING", "CLOSED"])
+def test_an_ack_on_a_channel_not_open_raises_as_with_pika_and_sends_nothing(state):
+    ours, pikas = PikaChannel(), PikaChannel()
+    ours._state = pikas._state = getattr(PikaChannel, state)
+    with pytest.raises(exceptions.ChannelWrongStateError) as pika_raised:
+        pikas.basic_ack(1, False)
+    with pytest.raises(exceptions.ChannelWrongStateError) as we_raised:
+        ack_sender(ours)(1, False)
+    assert str(we_raised.value) == str(pika_raised.value)
+    assert ours.connection.emitted == []
+
+
+def test_an_ack_on_a_closed_connection_raises_as_with_pika_and_sends_nothing():
+    ours, pikas = PikaChannel(), PikaChannel()
+    ours.connection.is_closed = pikas.connection.is_closed = True
+    with pytest.raises(exceptions.ConnectionWrongStateError) as pika_raised:
+        pikas.basic_ack(1, False)
+    with pytest.raises(exceptions.ConnectionWrongStateError) as we_raised:
+        ack_sender(ours)(1, False)
+    assert str(we_raised.value) == str(pika_raised.value)
+    assert ours.connection.emitted == []
+
+
+def test_the_transport_channel_acks_through_the_writer_and_raises_channel_closed():
+    pika_channel = PikaChannel()
+    channel = Channel(pika_channel)
+    channel.ack(7, multiple=True)
+    assert pika_channel.connection.emitted == [frame_of(pika.spec.Basic.Ack(7, True))]
+    pika_channel._state = PikaChannel.CLOSING
+    with pytest.raises(ChannelClosed):
+        channel.ack(8)
+
+
+def test_pikas_own_ack_where_its_parts_are_missing():
+    class Elsewhere:
+        """A pika whose connection hands its methods on otherwise."""
+
+        def __init__(self) -> None:
+            self.methods: list = []
+
+        def _send_method(self, channel_number: int, method, content=None) -> None:
+            self.methods.append((channel_number, method.delivery_tag, method.multiple))
+
+    channel = PikaChannel()
+    channel.connection = Elsewhere()
+    ack_sender(channel)(5, True)
+    assert channel.connection.methods == [(3, 5, True)]
+
+
+def frame_of(method) -> bytes:
+    return pika.frame.Method(3, method).marshal()
