@@ -34,12 +34,15 @@ def waiting(probes: Probes, count: int) -> list[gevent.Greenlet]:
     return copies
 
 
-def test_a_copy_waits_for_the_confirm_of_its_probe():
+def test_a_copy_waits_for_the_confirm_of_a_probe_of_its_own():
+    """The second copy asks once the first one's probe was confirmed: it sends another."""
     channel = ConfirmingChannel()
-    (copy,) = waiting(Probes(channel), 1)
-    assert channel.published == 1 and not copy.ready()
-    channel.confirm()
-    assert copy.successful()
+    probes = Probes(channel)
+    for sent in (1, 2):
+        (copy,) = waiting(probes, 1)
+        assert channel.published == sent and not copy.ready()
+        channel.confirm()
+        assert copy.successful()
 
 
 def test_copies_asking_while_a_probe_is_in_flight_share_the_next_one():
@@ -53,17 +56,6 @@ def test_copies_asking_while_a_probe_is_in_flight_share_the_next_one():
     channel.confirm()
     assert all(copy.successful() for copy in later)
     assert channel.published == 2
-
-
-def test_a_copy_asking_after_a_confirm_sends_a_probe_of_its_own():
-    channel = ConfirmingChannel()
-    probes = Probes(channel)
-    waiting(probes, 1)
-    channel.confirm()
-    (copy,) = waiting(probes, 1)
-    assert channel.published == 2 and not copy.ready()
-    channel.confirm()
-    assert copy.successful()
 
 
 def test_a_failed_probe_fails_its_sender_and_the_next_copy_probes_again():
