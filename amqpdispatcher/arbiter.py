@@ -222,10 +222,13 @@ class Arbiter:
             log_format=self._log_format(generation.config),
             metrics=self._metrics_directory is not None,
         )
-        gc.freeze()  # a worker's collector leaves the arbiter's objects, and their pages, alone
+        # The worker's collector then leaves the objects it got from the arbiter, and so their
+        # pages, alone; the arbiter's own collector goes on as before, for its garbage to come.
+        gc.freeze()
         pid = os.fork()
         if pid == 0:
             _child(plan, partial(self._forget, link))
+        gc.unfreeze()
         started = _Worker(slot, pid, generation, link, last_heard=time.monotonic())
         self._workers[pid] = started
         log.info("worker %d started: pid %d", slot, pid)
