@@ -17,6 +17,7 @@ import urllib.request
 import uuid
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from functools import cache
 from pathlib import Path
 
 import pika
@@ -152,27 +153,34 @@ def proc_kib(path: Path, field: str) -> int:
 
 
 def cpu_seconds(pid: int) -> float:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    fields = _stat(pid)
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def _stat(pid: int) -> list[str]:
+    """The fields of /proc/<pid>/stat after the command's name, from the state on."""
+    return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+
+
 def broker_cpu_seconds() -> float | None:
-    """The CPU seconds of the local broker's Erlang VM, the oldest beam.smp here; None if there
-    is none (a broker elsewhere)."""
+    """The CPU seconds of the local broker's Erlang VM; None if there is none (a broker
+    elsewhere)."""
+    pid = _broker_pid()
+    return None if pid is None else cpu_seconds(pid)
+
+
+@cache
+def _broker_pid() -> int | None:
+    """The oldest beam.smp here, found once: the same broker serves the whole bench."""
     vms = []
     for comm in Path("/proc").glob("[0-9]*/comm"):
         try:
             if comm.read_text().strip() == "beam.smp":
                 pid = int(comm.parent.name)
-                vms.append((_started(pid), pid))
+                vms.append((int(_stat(pid)[19]), pid))  # started, in clock ticks from boot
         except (OSError, ValueError):
             continue  # gone meanwhile
-    return cpu_seconds(min(vms)[1]) if vms else None
-
-
-def _started(pid: int) -> int:
-    """Clock ticks from boot to the process's start."""
-    return int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[19])
+    return min(vms)[1] if vms else None
 
 
 def dispatcher(

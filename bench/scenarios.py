@@ -1,6 +1,6 @@
 """The scenarios (bench/README.md): each runs once and returns what it measured. The throughput
-ones return the rate in msg/s and the peak RSS in MB; every queue they use must be empty at the
-end, every message acked."""
+ones return the rate in msg/s, the peak RSS in MB and the CPU per message (runs.measure); every
+queue they use must be empty at the end, every message acked."""
 
 from __future__ import annotations
 

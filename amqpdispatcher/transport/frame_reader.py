@@ -30,13 +30,18 @@ _CONTENT_HEAD_SIZE = _CONTENT_HEAD.size
 _DELIVER = spec.Basic.Deliver.INDEX
 _CONFIRMS = frozenset((spec.Basic.Ack.INDEX, spec.Basic.Nack.INDEX))
 _KNOWN = frozenset((spec.FRAME_METHOD, spec.FRAME_HEADER, spec.FRAME_BODY, spec.FRAME_HEARTBEAT))
-_NEEDS = ("_frame_buffer", "_process_frame", "_deliver_frame_to_channel", "_on_data_available")
+_NEEDS = (
+    "_frame_buffer",
+    "_process_frame",
+    "_deliver_frame_to_channel",
+    "_on_data_available",
+    "bytes_received",
+    "frames_received",
+)
 
 
 def install_frame_reader(connection: Connection) -> FrameReader | None:
-    if not all(hasattr(connection, name) for name in _NEEDS) or not hasattr(
-        connection, "bytes_received"
-    ):
+    if not all(hasattr(connection, name) for name in _NEEDS):
         return None
     reader = FrameReader(connection)
     connection._on_data_available = reader.data_received
