@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import contextlib
 import logging
-import math
 import os
 import shutil
 import signal
@@ -14,8 +13,10 @@ import tempfile
 from collections.abc import Callable, Iterator
 from importlib.metadata import version
 
+from . import replay
 from .arbiter import MIN_WORKER_TIMEOUT, Arbiter, Settings, SignalQueue
 from .blocking import MAX_BLOCKING_TIME
+from .command_options import ENVIRONMENT, add_config, port, processes, seconds
 from .config import (
     AUTO,
     LOG_FORMATS,
@@ -27,7 +28,6 @@ from .config import (
 )
 from .errors import EXIT_CONFIG, EXIT_FAILURE, EXIT_RESTART, DispatcherError, report
 from .excerpt import counted
-from .limits import DECIMAL, MAX_PORT
 from .loader import (
     LoadError,
     add_working_directory_to_path,
@@ -41,7 +41,6 @@ from .logs import LoggingSetupError, setup_logging, use_format
 from .middleware.metrics import METRICS_DIRECTORY
 from .references import warnings as exchange_warnings
 from .reimport import OwnModules
-from .replay import replay
 from .url import DEFAULT_URL, Target, mask, parse_url
 from .worker import Generation
 
@@ -51,10 +50,7 @@ INTERRUPTED = 130  # the shell's status for a command stopped by SIGINT
 
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
-    if argv[:1] == ["replay"]:
-        args = _replay_parser().parse_args(argv[1:])
-    else:
-        args = _parser().parse_args(argv)
+    args = _parse(argv)
     try:
         setup_logging(os.environ.get("LOGGING_FILE_CONFIG"))
     except LoggingSetupError as exc:
@@ -87,10 +83,6 @@ def _start(args: argparse.Namespace) -> int:
         http_address=args.http_address,
     )
     return run(settings)
-
-
-def _start_replay(args: argparse.Namespace) -> int:
-    return replay(args.config, args.queue, args.limit)
 
 
 def validate(path: str) -> int:
@@ -192,16 +184,26 @@ def _summary(config: Config) -> str:
     )
 
 
+# The commands besides the daemon's own: each module's parser() sets the function to run.
+SUBCOMMANDS: dict[str, Callable[[], argparse.ArgumentParser]] = {"replay": replay.parser}
+
+
+def _parse(argv: list[str]) -> argparse.Namespace:
+    if argv and argv[0] in SUBCOMMANDS:
+        return SUBCOMMANDS[argv[0]]().parse_args(argv[1:])
+    return _parser().parse_args(argv)
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="amqp-dispatcher",
         description="Run consumer classes against RabbitMQ queues, as the YAML config says.",
-        epilog="Environment: RABBITMQ_URL, RABBITMQ_HEARTBEAT, LOGGING_FILE_CONFIG. "
+        epilog=f"{ENVIRONMENT} "
         "Subcommand: 'amqp-dispatcher replay --queue NAME' moves the messages archived from a "
         "queue back to it (see 'amqp-dispatcher replay --help').",
     )
     parser.set_defaults(start=_start)
-    _add_config(parser)
+    add_config(parser)
     _add_run_options(parser)
     _add_observability_options(parser)
     parser.add_argument(
@@ -219,21 +221,21 @@ def _add_run_options(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--shutdown-timeout",
-        type=_seconds(),
+        type=seconds(),
         default=30.0,
         metavar="SECONDS",
         help="on SIGTERM/SIGINT, how long running consume calls may take (default: %(default)g)",
     )
     parser.add_argument(
         "--processes",
-        type=_processes,
+        type=processes,
         metavar="N",
         help=f"worker processes, from 1 to {MAX_PROCESSES}, or '{AUTO}' for one per CPU "
         "(default: the config's processes, else 1)",
     )
     parser.add_argument(
         "--worker-timeout",
-        type=_seconds(minimum=MIN_WORKER_TIMEOUT),
+        type=seconds(minimum=MIN_WORKER_TIMEOUT),
         default=30.0,
         metavar="SECONDS",
         help="kill and replace a worker that sends no heartbeat for this long, its event loop "
@@ -241,7 +243,7 @@ def _add_run_options(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--max-blocking-time",
-        type=_seconds(MAX_BLOCKING_TIME),
+        type=seconds(MAX_BLOCKING_TIME),
         default=1.0,
         metavar="SECONDS",
         help="warn when a consumer blocks the event loop this long, 0 for never "
@@ -259,7 +261,7 @@ def _add_observability_options(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--http-port",
-        type=_port,
+        type=port,
         metavar="PORT",
         help="serve /metrics, /healthz and /readyz on this port (default: the config's "
         "http.port; without either, no HTTP server)",
@@ -270,68 +272,3 @@ def _add_observability_options(parser: argparse.ArgumentParser) -> None:
         help="the address the HTTP endpoint listens on (default: the config's http.address, "
         "127.0.0.1 without it)",
     )
-
-
-def _replay_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="amqp-dispatcher replay",
-        description="Move messages from the archive of a queue back to the queue, each acked in "
-        "the archive once the broker has confirmed its copy; print how many.",
-        epilog="Environment: RABBITMQ_URL, RABBITMQ_HEARTBEAT, LOGGING_FILE_CONFIG.",
-    )
-    parser.set_defaults(start=_start_replay)
-    _add_config(parser)
-    parser.add_argument(
-        "--queue", required=True, metavar="NAME", help="the work queue whose archive to replay"
-    )
-    parser.add_argument(
-        "--limit",
-        type=_count,
-        metavar="N",
-        help="move at most N messages (default: all those in the archive at the start)",
-    )
-    return parser
-
-
-def _add_config(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "--config", default="config.yml", metavar="PATH", help="YAML config (default: %(default)s)"
-    )
-
-
-def _whole_number(expected: str, maximum: float = math.inf) -> Callable[[str], int]:
-    """An argparse type: a whole number from 1 to `maximum`, in ASCII digits."""
-
-    def parse(value: str) -> int:
-        if not (value.isascii() and value.isdigit()) or not 1 <= int(value) <= maximum:
-            raise argparse.ArgumentTypeError(f"expected {expected}, got {value!r}")
-        return int(value)
-
-    return parse
-
-
-_count = _whole_number("a whole number >= 1")
-_process_count = _whole_number(
-    f"a whole number from 1 to {MAX_PROCESSES}, or '{AUTO}'", MAX_PROCESSES
-)
-
-
-def _processes(value: str) -> int | str:
-    return AUTO if value == AUTO else _process_count(value)
-
-
-_port = _whole_number(f"a port from 1 to {MAX_PORT}", MAX_PORT)
-
-
-def _seconds(maximum: float = math.inf, minimum: float = 0) -> Callable[[str], float]:
-    """An argparse type: a decimal number of seconds from `minimum` to `maximum`, in ASCII
-    digits (float() would also take 'nan', 'inf', '1e999', '1_0' and '٣')."""
-    upper = f"to {maximum:g}" if math.isfinite(maximum) else ""
-    expected = f"from {minimum:g} {upper}".strip() if upper else f">= {minimum:g}"
-
-    def parse(value: str) -> float:
-        if not DECIMAL.fullmatch(value) or not minimum <= float(value) <= maximum:
-            raise argparse.ArgumentTypeError(f"expected seconds {expected}, got {value!r}")
-        return float(value)
-
-    return parse

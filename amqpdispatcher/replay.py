@@ -3,6 +3,7 @@ time, each acked in the archive only once the broker has confirmed its copy."""
 
 from __future__ import annotations
 
+import argparse
 import logging
 import os
 import signal
@@ -10,6 +11,7 @@ import signal
 import gevent
 import gevent.event
 
+from .command_options import ENVIRONMENT, add_config, count
 from .config import Config, default_archive_queue, load_config
 from .errors import EXIT_FAILURE, DispatcherError, report
 from .excerpt import counted, excerpt
@@ -35,6 +37,31 @@ _REMOVED = frozenset(FAILURE_HEADERS + DEATH_HEADERS)
 
 class ReplayError(DispatcherError):
     """Stops the replay; the text says why."""
+
+
+def parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="amqp-dispatcher replay",
+        description="Move messages from the archive of a queue back to the queue, each acked in "
+        "the archive once the broker has confirmed its copy; print how many.",
+        epilog=ENVIRONMENT,
+    )
+    parser.set_defaults(start=_start)
+    add_config(parser)
+    parser.add_argument(
+        "--queue", required=True, metavar="NAME", help="the work queue whose archive to replay"
+    )
+    parser.add_argument(
+        "--limit",
+        type=count,
+        metavar="N",
+        help="move at most N messages (default: all those in the archive at the start)",
+    )
+    return parser
+
+
+def _start(args: argparse.Namespace) -> int:
+    return replay(args.config, args.queue, args.limit)
 
 
 def archive_queue(config: Config, queue: str) -> str:
