@@ -7,10 +7,13 @@ import argparse
 import logging
 import os
 import signal
+from collections.abc import Sequence
+from datetime import datetime, timezone
 
 import gevent
 import gevent.event
 
+from .archived import Archived
 from .command_options import ENVIRONMENT, add_config, count
 from .config import Config, default_archive_queue, load_config
 from .errors import EXIT_FAILURE, DispatcherError, report
@@ -28,6 +31,7 @@ from .transport import (
     outgoing,
 )
 from .url import DEFAULT_URL, Target, parse_url, shuffled
+from .where import Condition, add_where, matches
 
 log = logging.getLogger("amqp-dispatcher")
 
@@ -57,11 +61,12 @@ def parser() -> argparse.ArgumentParser:
         metavar="N",
         help="move at most N messages (default: all those in the archive at the start)",
     )
+    add_where(parser, "move")
     return parser
 
 
 def _start(args: argparse.Namespace) -> int:
-    return replay(args.config, args.queue, args.limit)
+    return replay(args.config, args.queue, args.limit, args.where)
 
 
 def archive_queue(config: Config, queue: str) -> str:
@@ -74,16 +79,21 @@ def archive_queue(config: Config, queue: str) -> str:
     return default_archive_queue(queue)
 
 
-def replay(path: str, queue: str, limit: int | None = None) -> int:
-    """Move up to `limit` messages (all those in the archive at the start by default) from the
-    archive of `queue` back to it; the exit status."""
+def replay(path: str, queue: str, limit: int | None = None, where: Sequence[Condition] = ()) -> int:
+    """Move up to `limit` messages (all those in the archive at the start by default) for which
+    every condition of `where` holds from the archive of `queue` back to it; the exit status."""
     try:
-        config = load_config(path)
-        url = os.environ.get("RABBITMQ_URL") or DEFAULT_URL
-        targets = parse_url(url, os.environ.get("RABBITMQ_HEARTBEAT"))
+        config, targets = configured(path)
     except DispatcherError as exc:
         return report(exc, path)
-    return Replay(queue, archive_queue(config, queue), limit).run(targets)
+    return Replay(queue, archive_queue(config, queue), limit, where).run(targets)
+
+
+def configured(path: str) -> tuple[Config, list[Target]]:
+    """The config at `path` and the brokers of RABBITMQ_URL, for the commands on archives."""
+    config = load_config(path)
+    url = os.environ.get("RABBITMQ_URL") or DEFAULT_URL
+    return config, parse_url(url, os.environ.get("RABBITMQ_HEARTBEAT"))
 
 
 def without_failure(properties: dict) -> dict:
@@ -105,15 +115,19 @@ class Replay:
     A message the broker refuses for a reason of its own (a user_id the replaying user may not
     send, say: the broker closes the channel) stays in the archive, named in an ERROR, and the
     others move on: it is held unacked until the end, so that the next get finds the next
-    message, and goes back to its place in the archive when the getting channel closes. Copies
+    message, and goes back to its place in the archive at the end (Channel.requeue_all). Copies
     are published on a channel of their own, which such a refusal closes alone."""
 
-    def __init__(self, queue: str, archive: str, limit: int | None) -> None:
+    def __init__(
+        self, queue: str, archive: str, limit: int | None, where: Sequence[Condition] = ()
+    ) -> None:
         self._queue = queue
         self._archive = archive
         self._limit = limit
+        self._where = where
         self._moved = 0
         self._left = 0  # messages that cannot be moved, held until the end
+        self._unmatched = 0  # messages for which a --where condition fails, held likewise
         self._started = False  # the archive was found: from then on the count is printed
         self._in_hand = False
         self._done = False  # it moved what it set out to move, or found the archive empty
@@ -143,6 +157,8 @@ class Replay:
                 if self._left
                 else ""
             )
+            if self._where:
+                left += f"; left {counted(self._unmatched, 'message')} that did not match"
             print(f"moved {moved} from '{self._archive}' to '{self._queue}'{left}")
         return status
 
@@ -162,21 +178,30 @@ class Replay:
             except ChannelClosed as exc:
                 raise ReplayError(f"archive queue '{self._archive}': {exc}") from None
             self._started = True
-            self._move(channel, count if self._limit is None else min(count, self._limit))
-            channel.close()  # waits for the broker to have taken every ack; puts back those left
+            self._move(channel, count)
+            channel.requeue_all()  # those left, back at their place
+            channel.close()  # waits for the broker to have taken every ack
         finally:
             self._connection.close()
 
     def _move(self, channel: Channel, count: int) -> None:
-        """At most `count` messages, for the archive may be fed while it is replayed."""
+        """Of the first `count` messages, for the archive may be fed while it is replayed, those
+        that match, up to the limit; those that do not are held until the end."""
+        now = datetime.now(timezone.utc)
         for position in range(1, count + 1):
             if self._stopping.is_set():
                 return
+            if self._moved == self._limit:
+                break
             self._in_hand = True
             delivery = channel.get(self._archive)
             if delivery is None:
                 break
-            self._move_one(channel, delivery, position)
+            archived = Archived.of(position, delivery.properties, delivery.body)
+            if matches(self._where, archived, now):
+                self._move_one(channel, delivery, position)
+            else:
+                self._unmatched += 1
             self._in_hand = False
         self._done = True
 
@@ -194,7 +219,7 @@ class Replay:
             self._leave(delivery, position, str(exc))
             return
         except PublishError as exc:  # unroutable or nacked: the work queue's doing, for all
-            channel.reject(delivery.delivery_tag, requeue=True)
+            channel.nack(delivery.delivery_tag, requeue=True)  # a reject counts on 4.3
             raise ReplayError(f"cannot move {_named(delivery)} to '{self._queue}': {exc}") from None
         channel.ack(delivery.delivery_tag)
         self._moved += 1

@@ -1,4 +1,7 @@
-"""The headers of a message the retry policy archived, for the replay tests."""
+"""Archives of the tests' own, holding messages with the headers the retry policy gives a
+message it archives, for the replay and archive tests."""
+
+from collections.abc import Callable
 
 FAILURE = {
     "x-retry-count": 4,
@@ -15,3 +18,30 @@ FAILURE = {
     "x-last-death-reason": "expired",
 }
 ORIGIN = {"x-original-exchange": "events", "x-original-routing-key": "job.created"}
+
+
+def archive(
+    broker,
+    queue: str,
+    count: int,
+    work_queue: bool = True,
+    failure: Callable[[int], dict] = lambda _n: {},
+    arguments: dict | None = None,
+) -> str:
+    """`queue`, unless not `work_queue`, and its archive (declared with `arguments`) holding
+    `count` failed messages, whose ids are 0 to count - 1, message n with the headers of
+    FAILURE updated with failure(n)."""
+    archived = f"{queue}.archive"
+    broker.queues.append(archived)
+    if work_queue:
+        broker.channel.queue_declare(queue)
+    broker.channel.queue_declare(archived, durable=arguments is not None, arguments=arguments)
+    for n in range(count):
+        broker.publish(
+            archived,
+            {"id": n},
+            message_id=f"m{n}",
+            content_type="application/json",
+            headers={**FAILURE, **ORIGIN, "tenant": "acme", **failure(n)},
+        )
+    return archived

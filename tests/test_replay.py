@@ -11,7 +11,7 @@ from pathlib import Path
 from urllib.parse import quote
 
 import pytest
-from archived import FAILURE, ORIGIN
+from archived import ORIGIN, archive
 from brokers import BROKER, Broker, broker_url
 from daemons import consumer_config
 from nodes import Node
@@ -21,25 +21,6 @@ from waiting import wait_for
 from amqpdispatcher.url import parse_url
 
 MANY = 5000  # for a replay to stop halfway, with time to spare
-
-
-def archive(broker, queue: str, count: int, work_queue: bool = True) -> str:
-    """`queue`, unless not `work_queue`, and its archive holding `count` failed messages, whose
-    ids are 0 to count - 1."""
-    archived = f"{queue}.archive"
-    broker.queues.append(archived)
-    if work_queue:
-        broker.channel.queue_declare(queue)
-    broker.channel.queue_declare(archived)
-    for n in range(count):
-        broker.publish(
-            archived,
-            {"id": n},
-            message_id=f"m{n}",
-            content_type="application/json",
-            headers={**FAILURE, **ORIGIN, "tenant": "acme"},
-        )
-    return archived
 
 
 def command(daemon, queue: str) -> list[str]:

@@ -120,6 +120,16 @@ class Channel:
     def nack(self, delivery_tag: int, requeue: bool) -> None:
         self._call(self._pika.basic_nack, delivery_tag=delivery_tag, requeue=requeue)
 
+    def requeue_all(self) -> None:
+        """Every message got on this channel and not yet acked back to its queue, with
+        basic.nack rather than a close: since RabbitMQ 4.3 a quorum queue does not count a nack
+        towards its delivery limit, while it counts the messages a closing channel returns."""
+        self._call(self._pika.basic_nack, delivery_tag=0, multiple=True, requeue=True)
+
+    def purge(self, queue: str) -> int:
+        """Remove every ready message of `queue`; how many."""
+        return self._rpc(self._pika.queue_purge, queue=queue).method.message_count
+
     def reject(self, delivery_tag: int, requeue: bool) -> None:
         self._call(self._pika.basic_reject, delivery_tag=delivery_tag, requeue=requeue)
 
