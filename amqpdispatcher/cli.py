@@ -13,7 +13,7 @@ import tempfile
 from collections.abc import Callable, Iterator
 from importlib.metadata import version
 
-from . import replay
+from . import replay, status
 from .arbiter import MIN_WORKER_TIMEOUT, Arbiter, Settings, SignalQueue
 from .blocking import MAX_BLOCKING_TIME
 from .command_options import ENVIRONMENT, add_config, port, processes, seconds
@@ -185,7 +185,10 @@ def _summary(config: Config) -> str:
 
 
 # The commands besides the daemon's own: each module's parser() sets the function to run.
-SUBCOMMANDS: dict[str, Callable[[], argparse.ArgumentParser]] = {"replay": replay.parser}
+SUBCOMMANDS: dict[str, Callable[[], argparse.ArgumentParser]] = {
+    "replay": replay.parser,
+    "status": status.parser,
+}
 
 
 def _parse(argv: list[str]) -> argparse.Namespace:
@@ -199,8 +202,9 @@ def _parser() -> argparse.ArgumentParser:
         prog="amqp-dispatcher",
         description="Run consumer classes against RabbitMQ queues, as the YAML config says.",
         epilog=f"{ENVIRONMENT} "
-        "Subcommand: 'amqp-dispatcher replay --queue NAME' moves the messages archived from a "
-        "queue back to it (see 'amqp-dispatcher replay --help').",
+        "Subcommands: 'amqp-dispatcher replay --queue NAME' moves the messages archived from a "
+        "queue back to it; 'amqp-dispatcher status' shows the configured queues, their depths "
+        "and consumers, and checks them (see 'amqp-dispatcher SUBCOMMAND --help').",
     )
     parser.set_defaults(start=_start)
     add_config(parser)
