@@ -5,6 +5,7 @@ import subprocess
 import sys
 
 import pytest
+from cli_output import assert_usage_error
 
 from amqpdispatcher.config import parse_config
 from amqpdispatcher.inspection.daemon import DaemonState
@@ -186,10 +187,7 @@ def test_a_bad_management_url_in_the_environment_is_named(monkeypatch):
     ],
 )
 def test_usage_errors(args, error):
-    command = [sys.executable, "-m", "amqpdispatcher", "status", *args]
-    result = subprocess.run(command, capture_output=True, text=True)
-    assert result.returncode == 2
-    assert f"amqp-dispatcher status: error: {error}" in result.stderr
+    assert_usage_error("status", args, error)
 
 
 def test_the_help_names_the_subcommand():
