@@ -29,7 +29,7 @@ def parser() -> argparse.ArgumentParser:
         "consumers, and the depths of its retry queues; with --http-url, a running daemon's "
         "readiness and rates. Exit 1 when a queue is missing or has no consumer, or the daemon "
         "is not ready.",
-        epilog=f"{ENVIRONMENT[:-1]}, {MANAGEMENT_URL}.",
+        epilog=f"{ENVIRONMENT} {MANAGEMENT_URL}: the management API's URL.",
     )
     parser.set_defaults(start=_start)
     add_config(parser)
