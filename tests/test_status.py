@@ -142,6 +142,26 @@ def test_every_queue_there_and_consumed_exits_0(broker, tmp_path):
     assert (code, found["ok"], found["problems"]) == (0, True, [])
 
 
+def test_a_queue_the_broker_will_not_tell_of_is_a_problem_and_the_next_is_read(broker, tmp_path):
+    locked, next_one = broker.queue_name(), broker.queue_name()
+    broker.channel.queue_declare(locked, exclusive=True)  # the test's connection's alone
+    broker.channel.queue_declare(next_one)
+    broker.channel.basic_consume(next_one, lambda *delivery: None)
+    entries = [{"consumer": "app:A", "queue": locked}, {"consumer": "app:A", "queue": next_one}]
+    config = write_config(tmp_path, {"consumers": entries})
+    code, found = status_json(config, **dead_management())
+    assert code == EXIT_FAILURE
+    (problem,) = found["problems"]
+    assert problem.startswith(f"queue '{locked}': RESOURCE_LOCKED - ")
+    assert problem.endswith("(405)")
+    first, second = found["queues"]
+    assert (first["exists"], first["ready"]) == (None, None)
+    assert problem == f"queue '{locked}': {first['error']}"
+    assert (second["exists"], second["ready"], second["consumers"]) == (True, 0, 1)
+    table = status(config, **dead_management()).stdout.splitlines()
+    assert table[1].split() == [locked, "error", "-", "-", "app:A"]
+
+
 def test_a_bad_config_and_a_broker_out_of_reach(tmp_path):
     missing = tmp_path / "missing.yml"
     result = status(missing)

@@ -101,12 +101,19 @@ def _queue_fields(queue: QueueRow) -> dict:
         fields["consumer_classes"] = queue.classes
     return {
         **fields,
-        "exists": queue.absent != MISSING,
+        "exists": _exists(queue),
         "error": queue.absent,
         "ready": queue.ready,
         "unacked": queue.unacked,
         "consumers": queue.consumers,
     }
+
+
+def _exists(queue: QueueRow) -> bool | None:
+    """None when the broker would not say."""
+    if queue.absent is None:
+        return True
+    return False if queue.absent == MISSING else None
 
 
 _RATE_HEADERS = {
