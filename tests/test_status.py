@@ -227,12 +227,12 @@ def test_a_running_daemon_shows_ready_and_the_rates_of_what_it_consumes(broker, 
 
 def test_a_daemon_not_ready_or_out_of_reach_fails_the_check(broker, daemon_factory, tmp_path):
     queue, port = broker.queue_name(), free_port()
-    broker.channel.queue_declare(queue, auto_delete=False)
+    broker.channel.queue_declare(queue)
     broker.channel.basic_consume(queue, lambda *delivery: None)
     dead_broker = f"amqp://guest:guest@127.0.0.1:{free_port()}/"
-    config = consumer_config(queue)
-    del config["queues"]
-    daemon = daemon_factory(config, RABBITMQ_URL=dead_broker).start("--http-port", str(port))
+    daemon = daemon_factory(consumer_config(queue), RABBITMQ_URL=dead_broker).start(
+        "--http-port", str(port)
+    )
     url = f"http://127.0.0.1:{port}"
     wait_for(lambda: get(f"{url}/readyz")[0] == 503, what="the daemon's /readyz")
     result = status(daemon.config_path, "--http-url", url, **dead_management())
