@@ -13,7 +13,7 @@ import tempfile
 from collections.abc import Callable, Iterator
 from importlib.metadata import version
 
-from . import archive, replay
+from . import archive, replay, status
 from .arbiter import MIN_WORKER_TIMEOUT, Arbiter, Settings, SignalQueue
 from .blocking import MAX_BLOCKING_TIME
 from .command_options import ENVIRONMENT, add_config, port, processes, seconds
@@ -188,6 +188,7 @@ def _summary(config: Config) -> str:
 SUBCOMMANDS: dict[str, Callable[[], argparse.ArgumentParser]] = {
     "replay": replay.parser,
     "archive": archive.parser,
+    "status": status.parser,
 }
 
 
@@ -203,9 +204,9 @@ def _parser() -> argparse.ArgumentParser:
         description="Run consumer classes against RabbitMQ queues, as the YAML config says.",
         epilog=f"{ENVIRONMENT} "
         "Subcommands: 'amqp-dispatcher replay --queue NAME' moves the messages archived from a "
-        "queue back to it (see 'amqp-dispatcher replay --help'); 'amqp-dispatcher archive "
-        "list|show|purge --queue NAME' reads or removes them (see 'amqp-dispatcher archive "
-        "--help').",
+        "queue back to it; 'amqp-dispatcher archive list|show|purge --queue NAME' reads or "
+        "removes them; 'amqp-dispatcher status' shows the configured queues, their depths and "
+        "consumers, and checks them (see 'amqp-dispatcher SUBCOMMAND --help').",
     )
     parser.set_defaults(start=_start)
     add_config(parser)

@@ -7,6 +7,7 @@ import math
 from collections.abc import Callable
 
 from .config import AUTO, MAX_PROCESSES
+from .inspection.fetch import http_url_problem
 from .limits import DECIMAL, MAX_PORT
 
 ENVIRONMENT = "Environment: RABBITMQ_URL, RABBITMQ_HEARTBEAT, LOGGING_FILE_CONFIG."
@@ -52,3 +53,11 @@ def seconds(maximum: float = math.inf, minimum: float = 0) -> Callable[[str], fl
         return float(value)
 
     return parse
+
+
+def http_url(value: str) -> str:
+    """An argparse type: the base URL of an HTTP endpoint."""
+    problem = http_url_problem(value)
+    if problem:
+        raise argparse.ArgumentTypeError(f"{problem}, got {value!r}")
+    return value

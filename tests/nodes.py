@@ -50,7 +50,8 @@ class Node:
 
 class ThrowawayNode(Node):
     """A RabbitMQ node of the tests' own: its own name, ports and directory (data, logs, pid
-    file, config naming its AMQP port, no plugins, so no management or prometheus port). Used
+    file, config naming its AMQP port, the `plugins` enabled, none by default, so no management
+    or prometheus port unless asked for with theirs in `settings`). Used
     as a context manager: started, then stopped and its directory removed. Being the tests'
     own, it is also the node they run `rabbitmqctl` against: to list or close connections, to
     read its queues and exchanges, to change its settings, to stop it."""
@@ -62,6 +63,7 @@ class ThrowawayNode(Node):
         dist_port: int,
         directory: Path,
         settings: tuple[str, ...] = (),
+        plugins: tuple[str, ...] = (),
     ) -> None:
         super().__init__(f"amqp://guest:guest@127.0.0.1:{amqp_port}/")
         self.name = f"{name}@localhost"
@@ -69,6 +71,7 @@ class ThrowawayNode(Node):
         self.dist_port = dist_port
         self.directory = directory
         self.settings = settings  # lines of rabbitmq.conf beside the listener
+        self.plugins = plugins
         self.pid_file = directory / "pid"
         self.server_log = directory / "server.log"
         self._server: subprocess.Popen | None = None
@@ -76,7 +79,10 @@ class ThrowawayNode(Node):
 
     @classmethod
     def fresh(
-        cls, label: str = "amqp-dispatcher-test", settings: tuple[str, ...] = ()
+        cls,
+        label: str = "amqp-dispatcher-test",
+        settings: tuple[str, ...] = (),
+        plugins: tuple[str, ...] = (),
     ) -> ThrowawayNode:
         """A node sharing nothing with any other, a leftover of a crashed run included: a name
         made of this process's pid and a random part, probed free ports, a new directory."""
@@ -84,7 +90,7 @@ class ThrowawayNode(Node):
         name = f"{label}-{os.getpid()}-{uuid.uuid4().hex[:8]}"
         amqp_port, dist_port = free_ports(2)
         directory = Path(tempfile.mkdtemp(prefix=f"{name}-"))
-        return cls(name, amqp_port, dist_port, directory, settings)
+        return cls(name, amqp_port, dist_port, directory, settings, plugins)
 
     def __enter__(self) -> ThrowawayNode:
         return self.start()
@@ -97,7 +103,7 @@ class ThrowawayNode(Node):
         test process, the guard stops the node and removes its directory at its end."""
         listener = f"listeners.tcp.local = 127.0.0.1:{self.amqp_port}"
         (self.directory / "rabbitmq.conf").write_text("\n".join((listener, *self.settings, "")))
-        (self.directory / "enabled_plugins").write_text("[].\n")
+        (self.directory / "enabled_plugins").write_text(f"[{','.join(self.plugins)}].\n")
         _hand_to_the_rabbitmq_user(self.directory)
         self._guard = subprocess.Popen(
             ["sh", "-c", GUARD, self.name, str(self.pid_file), str(self.directory)],

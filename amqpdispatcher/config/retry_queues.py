@@ -28,7 +28,7 @@ def retry_queues(
     for consumer in consumers:
         if consumer.retry is None:
             continue
-        for where, kind, queue in _queues_of(consumer, declared.get(consumer.queue)):
+        for where, kind, queue in retry_queues_of(consumer, declared.get(consumer.queue)):
             problem = _problem(kind, queue, declared, consumed, derived)
             if problem:
                 problems.append(f"{where}: {problem}")
@@ -37,7 +37,7 @@ def retry_queues(
     return tuple(derived.values())
 
 
-def _queues_of(
+def retry_queues_of(
     consumer: ConsumerSpec, work: QueueSpec | None
 ) -> Iterator[tuple[str, str, QueueSpec]]:
     """(YAML path, kind, spec) of each queue `consumer`'s retry block needs. Durable like the

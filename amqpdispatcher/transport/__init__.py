@@ -10,6 +10,7 @@ from .channel import HEADER_FRAME_OVERHEAD, Channel
 from .connection import Connection, connect, connection_name
 from .delivery import Delivery, delivery_of
 from .errors import (
+    NOT_FOUND,
     AMQPError,
     ChannelClosed,
     ConnectionFailed,
@@ -22,6 +23,7 @@ from .server import ServerInfo
 
 __all__ = [
     "HEADER_FRAME_OVERHEAD",
+    "NOT_FOUND",
     "AMQPError",
     "Channel",
     "ChannelClosed",

@@ -62,8 +62,14 @@ class Channel:
     def ready_messages(self, queue: str) -> int:
         """How many messages `queue` holds ready for delivery; the broker closes the channel
         (404) if there is no such queue."""
+        return self.queue_counts(queue)[0]
+
+    def queue_counts(self, queue: str) -> tuple[int, int]:
+        """The messages `queue` holds ready for delivery, and its consumers, by a passive
+        declare, which changes nothing; the broker closes the channel (404) if there is no such
+        queue."""
         frame = self._rpc(self._pika.queue_declare, queue=queue, passive=True)
-        return frame.method.message_count
+        return frame.method.message_count, frame.method.consumer_count
 
     def bind_queue(self, queue: str, exchange: str, routing_key: str, arguments: dict) -> None:
         self._rpc(

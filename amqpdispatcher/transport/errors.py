@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from ..errors import DispatcherError
 
+NOT_FOUND = 404
 PRECONDITION_FAILED = 406
 
 

@@ -5,6 +5,7 @@ import sys
 
 import pytest
 from archived import FAILURE, ORIGIN
+from cli_output import assert_usage_error
 
 from amqpdispatcher.replay import without_failure
 
@@ -18,10 +19,7 @@ from amqpdispatcher.replay import without_failure
     ],
 )
 def test_usage_errors(args, error):
-    command = [sys.executable, "-m", "amqpdispatcher", "replay", *args]
-    result = subprocess.run(command, capture_output=True, text=True)
-    assert result.returncode == 2
-    assert f"amqp-dispatcher replay: error: {error}" in result.stderr
+    assert_usage_error("replay", args, error)
 
 
 def test_the_help_names_the_subcommand():
