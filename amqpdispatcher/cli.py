@@ -4,16 +4,16 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import importlib
 import logging
 import os
 import shutil
 import signal
 import sys
 import tempfile
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from importlib.metadata import version
 
-from . import archive, replay, status
 from .arbiter import MIN_WORKER_TIMEOUT, Arbiter, Settings, SignalQueue
 from .blocking import MAX_BLOCKING_TIME
 from .command_options import ENVIRONMENT, add_config, port, processes, seconds
@@ -184,17 +184,15 @@ def _summary(config: Config) -> str:
     )
 
 
-# The commands besides the daemon's own: each module's parser() sets the function to run.
-SUBCOMMANDS: dict[str, Callable[[], argparse.ArgumentParser]] = {
-    "replay": replay.parser,
-    "archive": archive.parser,
-    "status": status.parser,
-}
+# The commands besides the daemon's own, each a module whose parser() sets the function to run;
+# imported only when asked for, so that the daemon loads nothing of theirs.
+SUBCOMMANDS = ("replay", "archive", "status")
 
 
 def _parse(argv: list[str]) -> argparse.Namespace:
     if argv and argv[0] in SUBCOMMANDS:
-        return SUBCOMMANDS[argv[0]]().parse_args(argv[1:])
+        command = importlib.import_module(f".{argv[0]}", __package__)
+        return command.parser().parse_args(argv[1:])
     return _parser().parse_args(argv)
 
 
