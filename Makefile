@@ -10,7 +10,7 @@ venv: $(BIN)/.installed
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
-	$(BIN)/pip install -q -e '.[test,docs,bench]'
+	$(BIN)/pip install -q -e '.[test,docs,bench,otel]'
 	touch $@
 
 broker:

@@ -4,12 +4,16 @@ On gevent's event loop by default, in the worker greenlet itself. With `executor
 a pool of OS threads of the entry's own, so that code that blocks without yielding to gevent (a
 C library, the unpatched time.sleep) or computes for long does not stop the loop: the worker
 greenlet waits for the thread, and the `amqp` calls the thread makes run on the loop, each in a
-greenlet of its own, while the thread waits for their outcome. A thread cannot be killed: when
+greenlet of its own, while the thread waits for their outcome. Both run in a copy of the
+calling side's contextvars context, so that what middleware set for the consume call (the
+JSON log context, the trace's span) holds in the thread and in its `amqp` calls. A thread
+cannot be killed: when
 the daemon interrupts the waiting greenlet (at the stop, or at the entry's time limit), the
 thread runs on, and its next `amqp` call raises Interrupted instead of reaching the broker."""
 
 from __future__ import annotations
 
+import contextvars
 import logging
 import threading
 from collections.abc import Callable
@@ -73,7 +77,8 @@ class ThreadExecutor:
         """`instance.consume` in a thread, the calling greenlet waiting; what it raises is
         raised here. Should the wait be interrupted, the instance is left running until its
         thread returns."""
-        running = self._pool.spawn(_outcome, instance.consume, (amqp, message), {})
+        context = contextvars.copy_context()
+        running = self._pool.spawn(context.run, _outcome, instance.consume, (amqp, message), {})
         try:
             _, exception = running.get()
         except BaseException as interruption:  # Interrupted, or TimeLimitExceeded
@@ -167,12 +172,13 @@ class ThreadedProxy(AMQPProxy):
         done = threading.Lock()  # the daemon never monkey-patches: a lock of the OS
         done.acquire()
         outcome: list[tuple[None, BaseException | None]] = []
+        context = contextvars.copy_context()  # a copy: the thread is inside its own
 
         def run() -> None:
             if self.ended:
                 outcome.append((None, Interrupted(_ENDED.format(self.delivery_tag))))
             else:
-                outcome.append(_outcome(method, args, kwargs))
+                outcome.append(context.run(_outcome, method, args, kwargs))
             done.release()
 
         executor.hub.loop.run_callback_threadsafe(gevent.spawn_raw, run)

@@ -18,6 +18,8 @@ from .substitution import Substituted, named, shown
 
 log = logging.getLogger("amqp-dispatcher")
 
+TRACING = "amqpdispatcher.middleware.tracing:Tracing"  # what `tracing: true` adds
+
 
 class LoadError(ConfigurationError):
     """User code named in the config cannot be loaded; one line per problem, with its YAML path."""
@@ -111,8 +113,17 @@ def load_consumer_classes(config: Config) -> dict[str, type]:
 
 
 def load_middleware_classes(config: Config) -> list[type[Middleware]]:
-    """Every middleware class in order; a LoadError lists every one that fails."""
+    """Every middleware class in order, Tracing first with `tracing: true`; a LoadError lists
+    every one that fails. Tracing is imported only then: it imports OpenTelemetry."""
     classes, problems = [], []
+    tracing = None
+    if config.tracing:
+        try:
+            tracing = import_object(TRACING, "tracing")
+        except LoadError as exc:
+            problems.extend(exc.problems)
+        else:
+            classes.append(tracing)
     for index, spec in enumerate(config.middleware):
         where = f"middleware[{index}]"
         try:
@@ -120,12 +131,14 @@ def load_middleware_classes(config: Config) -> list[type[Middleware]]:
         except LoadError as exc:
             problems.extend(exc.problems)
             continue
-        if isinstance(cls, type) and issubclass(cls, Middleware):
-            classes.append(cls)
-        else:
+        if not (isinstance(cls, type) and issubclass(cls, Middleware)):
             problems.append(
                 f"{where}: {shown(spec)} is not a subclass of amqpdispatcher.Middleware"
             )
+        elif tracing is not None and issubclass(cls, tracing):
+            problems.append(f"{where}: {shown(spec)} traces, as `tracing: true` does: keep one")
+        else:
+            classes.append(cls)
     if problems:
         raise LoadError(problems)
     return classes
@@ -135,16 +148,21 @@ def create_middleware(config: Config) -> list[Middleware]:
     """An instance of each middleware class, in order."""
     middleware = []
     classes = load_middleware_classes(config)
-    for index, (spec, cls) in enumerate(zip(config.middleware, classes, strict=True)):
+    for (where, spec), cls in zip(_middleware_entries(config), classes, strict=True):
         try:
             middleware.append(cls())
         except KeyboardInterrupt:
             raise
         except BaseException as exc:
-            raise StartFailed(
-                f"middleware[{index}]: cannot create {named(spec)}: {exc!r}"
-            ) from None
+            raise StartFailed(f"{where}: cannot create {named(spec)}: {exc!r}") from None
     return middleware
+
+
+def _middleware_entries(config: Config) -> list[tuple[str, str]]:
+    """Where each middleware is named in the config, and its `module:Class`, in order."""
+    tracing = [("tracing", TRACING)] if config.tracing else []
+    listed = [(f"middleware[{index}]", spec) for index, spec in enumerate(config.middleware)]
+    return tracing + listed
 
 
 def _consumer_class(spec: str, where: str) -> type:

@@ -53,6 +53,7 @@ class Publisher:
     def __init__(self, targets: list[Target], name: str, hooks: Hooks | None = None) -> None:
         self._targets = targets
         self._hooks = hooks or Hooks()
+        self._adds_headers = self._hooks.overrides("before_publish")
         self._name = f"{name}-publisher"
         self._connection: Connection | None = None
         self._channels: dict[str, Channel] = {}
@@ -73,16 +74,29 @@ class Publisher:
         """Raises PublishError unless the broker confirmed the message (PublishRefused when it
         refused the message itself); TypeError or ValueError, before anything is sent, for a
         message AMQP cannot carry."""
-        message = outgoing(exchange, routing_key, body, properties, mandatory)
         if not self._hooks:
-            self._publish(message, lane)
+            self._publish(outgoing(exchange, routing_key, body, properties, mandatory), lane)
             return
+        if self._adds_headers:
+            properties = self._with_headers_added(exchange, routing_key, properties, lane)
         try:
-            self._publish(message, lane)
-        except PublishError:
+            self._publish(outgoing(exchange, routing_key, body, properties, mandatory), lane)
+        except (PublishError, TypeError, ValueError):
             self._hooks("after_publish", exchange, routing_key, False)
             raise
         self._hooks("after_publish", exchange, routing_key, True)
+
+    def _with_headers_added(
+        self, exchange: str, routing_key: str, properties: dict, lane: str
+    ) -> dict:
+        """`properties` with a new dict of headers, what the before_publish hooks added to the
+        message's own; as they are if those are not a dict, which encoding refuses."""
+        headers = properties.get("headers")
+        if headers is not None and not isinstance(headers, dict):
+            return properties
+        added = dict(headers or ())
+        self._hooks("before_publish", exchange, routing_key, added, lane == COPIES)
+        return {**properties, "headers": added} if added or headers is not None else properties
 
     def close(self) -> None:
         if self._connection is not None:

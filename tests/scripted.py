@@ -41,7 +41,8 @@ class Scripted:
     (raises until the test creates the file: a fix deployed), ["log", text] (logs text at INFO
     to the `scripted` logger), ["raise-huge-once", n] (raises with a message of n characters
     when not redelivered), ["first-time", step] (runs step only on the first delivery: neither
-    redelivered nor a retry), "try-ack" (acks, and records what that raised). No steps: return
+    redelivered nor a retry), "try-ack" (acks, and records what that raised), "record-modules"
+    (records whether OpenTelemetry was imported in the process). No steps: return
     silently."""
 
     def __init__(self) -> None:
@@ -118,6 +119,8 @@ class Scripted:
             gevent.joinall([gevent.spawn(sys.exit, 5), gevent.spawn(_raise(KeyboardInterrupt()))])
         elif step == "leave-timer":
             gevent.Timeout(0.05, SystemExit(4)).start()
+        elif step == "record-modules":
+            record(event="modules", opentelemetry="opentelemetry" in sys.modules)
         elif step[0] == "log":
             logging.getLogger("scripted").info(step[1])
         elif step[0] == "sleep":

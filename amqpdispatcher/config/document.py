@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from ..errors import ConfigurationError
 from ..excerpt import excerpt
 from .broker_versions import broker_version_warnings
-from .checks import IMPORT_PATH, REQUIRED, fields, list_of, one_of
+from .checks import BOOL, IMPORT_PATH, REQUIRED, fields, list_of, one_of
 from .consumers import ConsumerSpec, consumer
 from .environment import substitute
 from .exchanges import ExchangeSpec, exchange
@@ -48,6 +48,7 @@ class Config:
     log_format: str = "text"  # one of LOG_FORMATS; --log-format wins
     http: HttpSpec = NO_HTTP
     processes: int | str = 1  # a number, or "auto" (processes.py); --processes wins
+    tracing: bool = False  # OpenTelemetry spans (middleware/tracing.py), first of the middleware
 
 
 def load_config(path: str, environ: Mapping[str, str] = os.environ) -> Config:
@@ -101,4 +102,5 @@ _FIELDS = {
     "log_format": (one_of(*LOG_FORMATS), "text"),
     "http": (http, NO_HTTP),
     "processes": (PROCESSES, 1),
+    "tracing": (BOOL, False),
 }

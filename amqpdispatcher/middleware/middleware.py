@@ -69,9 +69,16 @@ class Middleware:
         """The retry policy sent a copy of `message`, failed for good with `exception`, to the
         archive, and the broker confirmed it."""
 
+    def before_publish(self, exchange: str, routing_key: str, headers: dict, copy: bool) -> None:
+        """Before a message for `exchange` and `routing_key` is encoded: `headers` is a new
+        dict, the message's own headers copied into it, to which the hook may add. `copy` is
+        true for the retry policy's copies. The daemon makes that dict only when a middleware
+        overrides this hook."""
+
     def after_publish(self, exchange: str, routing_key: str, confirmed: bool) -> None:
-        """A consumer's publish ended: the broker confirmed the message, or it failed
-        (PublishError). Retry and archive copies are publishes too."""
+        """A publish ended: the broker confirmed the message, or it failed (PublishError, or
+        TypeError or ValueError for a message AMQP cannot carry). Called once for each publish
+        before_publish was called for. Retry and archive copies are publishes too."""
 
     def after_publishing_blocked(self, reason: str) -> None:
         """The broker blocked the publishing connection (a memory or disk alarm): publishes,
@@ -121,16 +128,23 @@ class Hooks:
         if gevent.getcurrent() is self._hub:
             gevent.spawn(self, hook, *args)
             return
-        calls = self._overrides.get(hook)
-        if calls is None:
-            calls = self._overrides[hook] = self._overriding(hook)
-        for each, call in calls:
+        for each, call in self._calls(hook):
             try:
                 call(*args)
             except Interrupted:
                 raise
             except BaseException:
                 log.exception("middleware %s.%s raised; carrying on", type(each).__name__, hook)
+
+    def overrides(self, hook: str) -> bool:
+        """Whether any middleware overrides `hook`: the caller may skip building its arguments."""
+        return bool(self._calls(hook))
+
+    def _calls(self, hook: str) -> tuple[tuple[Middleware, Callable[..., None]], ...]:
+        calls = self._overrides.get(hook)
+        if calls is None:
+            calls = self._overrides[hook] = self._overriding(hook)
+        return calls
 
     def _overriding(self, hook: str) -> tuple[tuple[Middleware, Callable[..., None]], ...]:
         """The middleware whose `hook` is not Middleware's own, which does nothing."""

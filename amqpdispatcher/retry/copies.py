@@ -19,6 +19,7 @@ from .headers import (
     ORIGINAL_ROUTING_KEY,
     ORIGINAL_USER_ID,
     RETRY_COUNT,
+    TRACE_HEADERS,
 )
 
 if TYPE_CHECKING:
@@ -27,6 +28,7 @@ if TYPE_CHECKING:
 MAX_EXCEPTION_TYPE = 255  # bytes
 MAX_EXCEPTION_MESSAGE = 1000  # bytes: the headers must fit a frame, whatever the exception
 MAX_DROPPED_NAMES = 1000  # bytes of the x-dropped-headers list
+MAX_TRACE_HEADER = 512  # characters: what W3C asks a tracestate to be passed on with, at least
 # What a minimal copy keeps of the properties: short values, none that the broker checks.
 MINIMAL_PROPERTIES = (
     "content_type",
@@ -75,8 +77,8 @@ def copy_of(message: Message, queue: str, added: dict, room: int) -> Copy:
 
 
 def minimal_copy(message: Message, queue: str, added: dict) -> Copy:
-    """The body, where it came from, and the `added` headers: what the broker takes when it
-    refused the full copy."""
+    """The body, where it came from, its trace context, and the `added` headers: what the
+    broker takes when it refused the full copy."""
     info = message.delivery_info
     original = {
         ORIGINAL_EXCHANGE: message.headers.get(ORIGINAL_EXCHANGE, info["exchange"]),
@@ -85,6 +87,10 @@ def minimal_copy(message: Message, queue: str, added: dict) -> Copy:
     headers = {
         name: value if isinstance(value, str) else str(value) for name, value in original.items()
     }
+    for name in TRACE_HEADERS:  # short, when they are what they should be
+        value = message.headers.get(name)
+        if isinstance(value, (str, bytes)) and len(value) <= MAX_TRACE_HEADER:
+            headers[name] = value
     properties = {k: v for k, v in message.properties.items() if k in MINIMAL_PROPERTIES}
     return Copy(queue, {**headers, **added}, message.body, properties)
 

@@ -3,6 +3,7 @@ entry's threads while the loop goes on; the amqp calls made from a thread are ma
 the loop and answer or raise as on the loop; a failure reaches the failure policy; the stop
 interrupts the waiting greenlet, and the thread's later calls reach nothing."""
 
+import contextvars
 import threading
 
 import gevent
@@ -12,6 +13,7 @@ from waiting import wait_for
 
 from amqpdispatcher import AlreadyAnswered, PublishError
 from amqpdispatcher.interruption import Interrupted
+from amqpdispatcher.middleware import Middleware
 
 from .rig import settle
 from .test_dispatch import ANSWERS, Broken, fail_on
@@ -189,3 +191,31 @@ def test_the_stop_interrupts_the_wait_and_the_threads_later_calls_reach_nothing(
         "delivery 1: its consume call was interrupted, or has ended; the amqp object no longer "
         "answers or publishes"
     )
+
+
+def test_the_consume_context_reaches_the_thread_and_its_amqp_calls(rig):
+    """What middleware sets in the consume call's contextvars context, as the JSON log context
+    and the trace's span are, holds in the thread and in the publish it marshals to the loop."""
+    current: contextvars.ContextVar[int | None] = contextvars.ContextVar("current", default=None)
+    seen = {}
+
+    class Setting(Middleware):
+        def before_consume(self, consumer, instance, message) -> None:
+            current.set(message.delivery_info["delivery_tag"])
+
+    def consume(amqp, message):
+        seen["thread"] = current.get(), threading.get_ident() != LOOP
+        amqp.publish("", "elsewhere", body=b"x")
+
+    pool = rig(consume=consume, threads=1, middleware=[Setting()])
+    publish = pool.publisher.publish
+
+    def publishing(*args, **kwargs):
+        seen["publish"] = current.get(), threading.get_ident() == LOOP
+        publish(*args, **kwargs)
+
+    pool.publisher.publish = publishing
+    (tag,) = pool.deliver()
+    finished(pool)
+    assert seen == {"thread": (tag, True), "publish": (tag, True)}
+    assert current.get() is None  # the loop's own context is left as it was
