@@ -81,7 +81,7 @@ class Publisher:
             properties = self._with_headers_added(exchange, routing_key, properties, lane)
         try:
             self._publish(outgoing(exchange, routing_key, body, properties, mandatory), lane)
-        except (PublishError, TypeError, ValueError):
+        except PublishError:
             self._hooks("after_publish", exchange, routing_key, False)
             raise
         self._hooks("after_publish", exchange, routing_key, True)

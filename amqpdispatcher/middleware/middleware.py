@@ -72,13 +72,13 @@ class Middleware:
     def before_publish(self, exchange: str, routing_key: str, headers: dict, copy: bool) -> None:
         """Before a message for `exchange` and `routing_key` is encoded: `headers` is a new
         dict, the message's own headers copied into it, to which the hook may add. `copy` is
-        true for the retry policy's copies. The daemon makes that dict only when a middleware
+        true for the retry policy's copies. after_publish follows, unless encoding refuses
+        the message (TypeError, ValueError). The daemon makes that dict only when a middleware
         overrides this hook."""
 
     def after_publish(self, exchange: str, routing_key: str, confirmed: bool) -> None:
-        """A publish ended: the broker confirmed the message, or it failed (PublishError, or
-        TypeError or ValueError for a message AMQP cannot carry). Called once for each publish
-        before_publish was called for. Retry and archive copies are publishes too."""
+        """A consumer's publish ended: the broker confirmed the message, or it failed
+        (PublishError). Retry and archive copies are publishes too."""
 
     def after_publishing_blocked(self, reason: str) -> None:
         """The broker blocked the publishing connection (a memory or disk alarm): publishes,

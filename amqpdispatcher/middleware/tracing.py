@@ -104,6 +104,7 @@ class Tracing(Middleware):
 
     def before_publish(self, exchange: str, routing_key: str, headers: dict, copy: bool) -> None:
         if copy:
+            self._publishing.set(None)
             self._mark_copy(headers)
             return
         span = self._tracer.start_span(
@@ -111,12 +112,14 @@ class Tracing(Middleware):
             kind=trace.SpanKind.PRODUCER,
             attributes=publish_attributes(exchange, routing_key),
         )
+        # Replacing the span of a message that encoding refused, which no after_publish ends:
+        # nothing was sent, and that span is dropped unreported.
         self._publishing.set(span)
         _PROPAGATOR.inject(headers, trace.set_span_in_context(span))
 
     def after_publish(self, exchange: str, routing_key: str, confirmed: bool) -> None:
         span = self._publishing.get()
-        if span is None:  # a copy's
+        if span is None:  # a copy's: the span is the failed consume's
             return
         self._publishing.set(None)
         if not confirmed:

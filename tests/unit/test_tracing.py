@@ -155,3 +155,14 @@ def test_a_tracing_middleware_without_a_provider_warns_that_spans_go_nowhere():
     run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert run.returncode == 0, run.stderr
     assert "no OpenTelemetry tracer provider is set: spans go nowhere" in run.stderr
+
+
+def test_the_span_of_a_publish_refused_before_sending_is_dropped(spans):
+    tracing, exporter = spans
+    message = make_message()
+    tracing.before_consume(CONSUMER, None, message)
+    tracing.before_publish("shop", "k", {}, False)  # then encoding raised: no after_publish
+    tracing.before_publish("", "orders.delay.1s", {}, True)
+    tracing.after_publish("", "orders.delay.1s", True)
+    tracing.after_consume(CONSUMER, None, message, "ack", TypeError("float header"))
+    assert [span.name for span in exporter.get_finished_spans()] == ["process orders"]
