@@ -76,6 +76,8 @@ TARGETS = (
         ">=",
         0.9,
     ),
+    _rate("tracing_on", "trivial with `tracing: true`, every span kept in memory", "trivial"),
+    _rate("tracing_off", "trivial with `tracing: false`, the otel extra installed", "trivial"),
     _rate(
         "many_queues", "`Trivial` on 20 queues, 5 instances, prefetch 20 each", "trivial", ">=", 0.9
     ),

@@ -47,6 +47,8 @@ ROUND: dict[str, tuple[Callable[[Broker, int], tuple], str]] = {
     "raw_auto_ack": (scenarios.raw_auto_ack, "trivial"),
     "trivial": (scenarios.trivial, "trivial"),
     "features_on": (scenarios.features_on, "trivial"),
+    "tracing_on": (scenarios.tracing_on, "trivial"),
+    "tracing_off": (scenarios.tracing_off, "trivial"),
     "many_queues": (scenarios.many_queues, "many_queues"),
     "io": (scenarios.io, "io"),
     "threaded": (scenarios.threaded, "threaded"),

@@ -73,6 +73,18 @@ def features_on(broker: Broker, count: int) -> tuple[float, float, dict, int]:
     return rate, peak, cpu, scrapes
 
 
+def tracing_on(broker: Broker, count: int) -> Result:
+    """trivial with `tracing: true`: a CONSUMER span per message, every one sampled and handed
+    to an in-memory exporter as it ends (tracer.py)."""
+    top = {"tracing": True, "startup_handler": "tracer:setup"}
+    return throughput(broker, _hundred(count, top=top), count)
+
+
+def tracing_off(broker: Broker, count: int) -> Result:
+    """trivial with `tracing: false`, the otel extra installed: what tracing costs when off."""
+    return throughput(broker, _hundred(count, top={"tracing": False}), count)
+
+
 def many_queues(broker: Broker, count: int) -> Result:
     """20 queues, an entry each of 5 instances with prefetch 20, the messages spread evenly."""
     make = partial(dispatcher, consumer="Trivial", count=count, instances=5, prefetch=20)

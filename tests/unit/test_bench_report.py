@@ -146,6 +146,8 @@ def test_every_target_finds_its_values_in_a_complete_run():
             "raw_auto_ack",
             "trivial",
             "features_on",
+            "tracing_on",
+            "tracing_off",
             "many_queues",
             "io",
             "threaded",
