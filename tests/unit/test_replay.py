@@ -9,6 +9,9 @@ from cli_output import assert_usage_error
 
 from amqpdispatcher.replay import without_failure
 
+# Kept: the replayed attempt stays in the message's trace, linked to the last failed attempt.
+TRACE = {"traceparent": "00-a-b-01", "x-previous-traceparent": "00-a-c-01"}
+
 
 @pytest.mark.parametrize(
     ("args", "error"),
@@ -29,7 +32,7 @@ def test_the_help_names_the_subcommand():
 
 
 def test_failure_headers_are_removed_and_the_rest_kept():
-    properties = {"message_id": "m1", "headers": {**FAILURE, **ORIGIN}}
-    assert without_failure(properties) == {"message_id": "m1", "headers": ORIGIN}
+    properties = {"message_id": "m1", "headers": {**FAILURE, **ORIGIN, **TRACE}}
+    assert without_failure(properties) == {"message_id": "m1", "headers": {**ORIGIN, **TRACE}}
     assert without_failure({"message_id": "m1", "headers": FAILURE}) == {"message_id": "m1"}
     assert without_failure({"priority": 3}) == {"priority": 3}

@@ -199,7 +199,8 @@ class RefusesFirst(FakeAMQP):
 
 def test_a_refused_copy_gives_way_to_a_minimal_copy_in_the_archive(caplog):
     amqp = RefusesFirst()
-    message = first_delivery(tenant="north", **{RETRY_COUNT: 1})
+    trace = {"traceparent": f"00-{'a' * 32}-{'b' * 16}-01", "tracestate": b"k=v"}
+    message = first_delivery(tenant="north", **{RETRY_COUNT: 1}, **trace)
     outcome = run_consumer(Failing(ValueError("no stock")), message, amqp=amqp, policy=POLICY)
     assert outcome.answer == "ack"
     (archived,) = outcome.published
@@ -212,6 +213,7 @@ def test_a_refused_copy_gives_way_to_a_minimal_copy_in_the_archive(caplog):
     )
     assert (archived.headers[EXCEPTION_TYPE], archived.headers[RETRY_COUNT]) == ("ValueError", 1)
     assert archived.headers[ORIGINAL_EXCHANGE] == "orders"
+    assert {name: archived.headers[name] for name in trace} == trace  # the trace is kept
     assert "archiving a minimal copy in 'orders.new.archive' instead" in caplog.text
 
 
