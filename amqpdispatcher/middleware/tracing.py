@@ -188,14 +188,11 @@ _PROPERTY_ATTRIBUTES = (
 )
 
 
-def _destination(*names: str) -> str:
-    """`exchange:routing key[:queue]`, as RabbitMQ's semantic conventions name a destination:
-    without the empty names, nor a name equal to the one before it."""
-    kept: list[str] = []
-    for name in names:
-        if name and (not kept or kept[-1] != name):
-            kept.append(name)
-    return ":".join(kept)
+def _destination(exchange: str, routing_key: str, queue: str = "") -> str:
+    """`exchange:routing key:queue`, as RabbitMQ's semantic conventions name a destination:
+    without the empty names, nor the queue when it is the routing key."""
+    names = (exchange, routing_key) if queue == routing_key else (exchange, routing_key, queue)
+    return ":".join(name for name in names if name)
 
 
 def _previous_attempt(headers: dict) -> trace.SpanContext | None:
