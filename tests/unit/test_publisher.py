@@ -1,9 +1,12 @@
-"""The publisher refuses a malformed message before it connects, naming what is wrong."""
+"""The publisher refuses a malformed message before it connects, naming what is wrong; a
+middleware adds headers to a copy of the message's own, and only one that overrides the hook."""
 
 import pytest
 from nodes import free_port
 
-from amqpdispatcher.publisher import Publisher
+from amqpdispatcher import PublishError
+from amqpdispatcher.middleware import Hooks, Middleware
+from amqpdispatcher.publisher import CONSUMERS, COPIES, Publisher
 from amqpdispatcher.url import parse_url
 
 BAD_MESSAGES = [
@@ -90,3 +93,29 @@ def test_a_malformed_message_is_refused_before_connecting(message, error, text):
     with pytest.raises(error) as failure:
         Publisher([unreachable], "test-publisher").publish(mandatory=True, **message)
     assert str(failure.value) == text
+
+
+class AddsHeaders(Middleware):
+    def __init__(self) -> None:
+        self.seen: list[tuple] = []
+
+    def before_publish(self, exchange, routing_key, headers, copy) -> None:
+        self.seen.append((exchange, routing_key, dict(headers), copy))
+        headers["added"] = "yes"
+
+
+@pytest.mark.parametrize(("lane", "copy"), [(CONSUMERS, False), (COPIES, True)])
+def test_before_publish_adds_to_a_new_dict_the_consumers_own_left_as_it_was(lane, copy):
+    (unreachable,) = parse_url(f"amqp://guest:guest@127.0.0.1:{free_port()}/")
+    middleware = AddsHeaders()
+    publisher = Publisher([unreachable], "test-publisher", Hooks([middleware]))
+    own = {"tenant": "north"}
+    with pytest.raises(PublishError):  # nothing answers: the hook ran before the connecting
+        publisher.publish("x", "k", b"", {"headers": own}, lane=lane)
+    assert middleware.seen == [("x", "k", {"tenant": "north"}, copy)]
+    assert own == {"tenant": "north"}
+
+
+def test_only_middleware_that_overrides_before_publish_is_asked_for_headers():
+    assert not Hooks([Middleware()]).overrides("before_publish")
+    assert Hooks([Middleware(), AddsHeaders()]).overrides("before_publish")
