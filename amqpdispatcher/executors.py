@@ -7,9 +7,9 @@ greenlet waits for the thread, and the `amqp` calls the thread makes run on the 
 greenlet of its own, while the thread waits for their outcome. Both run in a copy of the
 calling side's contextvars context, so that what middleware set for the consume call (the
 JSON log context, the trace's span) holds in the thread and in its `amqp` calls. A thread
-cannot be killed: when
-the daemon interrupts the waiting greenlet (at the stop, or at the entry's time limit), the
-thread runs on, and its next `amqp` call raises Interrupted instead of reaching the broker."""
+cannot be killed: when the daemon interrupts the waiting greenlet (at the stop, or at the
+entry's time limit), the thread runs on, and its next `amqp` call raises Interrupted instead
+of reaching the broker."""
 
 from __future__ import annotations
 

@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 from .archived import Archived, parse_time
 
 _EXPRESSION = re.compile(r"([a-z_]+)(=|~|<|>)(.*)", re.DOTALL)
-_DURATION = re.compile(r"(\d+)(s|m|h|d)")
+_DURATION = re.compile(r"([0-9]+)(s|m|h|d)")
 _UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}
 SYNTAX = (
     "exception_type=PATTERN, exception_message~TEXT, retry_count=N, message_id=ID, "
@@ -89,11 +89,12 @@ def _after(value: str, text: str) -> Callable[[Archived, datetime], bool]:
 
 def _duration(value: str, text: str) -> timedelta:
     match = _DURATION.fullmatch(value)
-    if not match:
-        raise argparse.ArgumentTypeError(
-            f"expected a duration such as 90s, 15m, 2h or 7d in {text!r}"
-        )
-    return timedelta(**{_UNITS[match.group(2)]: int(match.group(1))})
+    try:
+        if match:
+            return timedelta(**{_UNITS[match.group(2)]: int(match.group(1))})
+    except OverflowError:  # beyond timedelta's 999,999,999 days
+        pass
+    raise argparse.ArgumentTypeError(f"expected a duration such as 90s, 15m, 2h or 7d in {text!r}")
 
 
 def _time(value: str, text: str) -> datetime:

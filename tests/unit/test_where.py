@@ -92,6 +92,8 @@ def test_a_message_without_failure_headers():
         ("retry_count=-1", "expected a whole number >= 0 in 'retry_count=-1'"),
         ("age>2w", "expected a duration such as 90s, 15m, 2h or 7d in 'age>2w'"),
         ("age>1.5h", "expected a duration such as 90s"),
+        ("age>\u0663d", "expected a duration such as 90s"),
+        ("age<9999999999d", "expected a duration such as 90s"),
         ("failed_before=soon", "expected an ISO 8601 time such as 2026-11-24T18:50:00Z"),
     ],
 )
