@@ -60,6 +60,7 @@ class Daemon:
                 stderr=subprocess.STDOUT,
                 env=self.env,
                 preexec_fn=lambda: _prepare_child(max_files),
+                start_new_session=True,  # a process group of its own, its workers in it: kill()
             )
         return self
 
@@ -101,8 +102,10 @@ class Daemon:
         return [r for r in records if event is None or r["event"] == event]
 
     def kill(self) -> None:
+        """SIGKILL to the arbiter and its workers at once: a worker that outlived its arbiter
+        would declare its queue again once the test's cleanup has deleted it."""
         if self.process is not None and self.process.poll() is None:
-            self.process.kill()
+            os.killpg(self.process.pid, signal.SIGKILL)
             self.process.wait()
 
 
