@@ -13,13 +13,13 @@ from dataclasses import asdict
 from datetime import datetime, timezone
 
 from .archived import Archived
-from .command_options import ENVIRONMENT, add_config, count
+from .command_options import ENVIRONMENT, add_config, configured, count
 from .config import Config
 from .config.broker_versions import QUORUM_DELIVERY_LIMIT
 from .errors import DispatcherError, report
 from .excerpt import counted, first_line
 from .message_dump import dump
-from .replay import archive_queue, configured
+from .replay import archive_queue
 from .transport import (
     AMQPError,
     Channel,

@@ -1,14 +1,16 @@
-"""The argparse types and options that the commands share."""
+"""What the commands share: argparse types and options, and the reading of their config and
+of RABBITMQ_URL."""
 
 from __future__ import annotations
 
 import argparse
 import math
+import os
 from collections.abc import Callable
 
-from .config import AUTO, MAX_PROCESSES
-from .inspection.fetch import http_url_problem
+from .config import AUTO, MAX_PROCESSES, Config, load_config
 from .limits import DECIMAL, MAX_PORT
+from .url import DEFAULT_URL, Target, parse_url
 
 ENVIRONMENT = "Environment: RABBITMQ_URL, RABBITMQ_HEARTBEAT, LOGGING_FILE_CONFIG."
 
@@ -55,9 +57,8 @@ def seconds(maximum: float = math.inf, minimum: float = 0) -> Callable[[str], fl
     return parse
 
 
-def http_url(value: str) -> str:
-    """An argparse type: the base URL of an HTTP endpoint."""
-    problem = http_url_problem(value)
-    if problem:
-        raise argparse.ArgumentTypeError(f"{problem}, got {value!r}")
-    return value
+def configured(path: str) -> tuple[Config, list[Target]]:
+    """The config at `path` and the brokers of RABBITMQ_URL."""
+    config = load_config(path)
+    url = os.environ.get("RABBITMQ_URL") or DEFAULT_URL
+    return config, parse_url(url, os.environ.get("RABBITMQ_HEARTBEAT"))

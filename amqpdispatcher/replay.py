@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import argparse
 import logging
-import os
 import signal
 from collections.abc import Sequence
 from datetime import datetime, timezone
@@ -14,8 +13,8 @@ import gevent
 import gevent.event
 
 from .archived import Archived
-from .command_options import ENVIRONMENT, add_config, count
-from .config import Config, default_archive_queue, load_config
+from .command_options import ENVIRONMENT, add_config, configured, count
+from .config import Config, default_archive_queue
 from .errors import EXIT_FAILURE, DispatcherError, report
 from .excerpt import counted, excerpt
 from .retry.headers import DEATH_HEADERS, FAILURE_HEADERS
@@ -30,7 +29,7 @@ from .transport import (
     connection_name,
     outgoing,
 )
-from .url import DEFAULT_URL, Target, parse_url, shuffled
+from .url import Target, shuffled
 from .where import Condition, add_where, matches
 
 log = logging.getLogger("amqp-dispatcher")
@@ -87,13 +86,6 @@ def replay(path: str, queue: str, limit: int | None = None, where: Sequence[Cond
     except DispatcherError as exc:
         return report(exc, path)
     return Replay(queue, archive_queue(config, queue), limit, where).run(targets)
-
-
-def configured(path: str) -> tuple[Config, list[Target]]:
-    """The config at `path` and the brokers of RABBITMQ_URL, for the commands on archives."""
-    config = load_config(path)
-    url = os.environ.get("RABBITMQ_URL") or DEFAULT_URL
-    return config, parse_url(url, os.environ.get("RABBITMQ_HEARTBEAT"))
 
 
 def without_failure(properties: dict) -> dict:

@@ -7,17 +7,15 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 
-from .command_options import ENVIRONMENT, add_config, http_url, seconds
-from .config import load_config
+from .command_options import ENVIRONMENT, add_config, configured, seconds
 from .errors import EXIT_FAILURE, DispatcherError, report
 from .inspection.daemon import inspect_daemon
 from .inspection.depths import read_depths
+from .inspection.fetch import http_url_problem
 from .inspection.management import MANAGEMENT_URL, management_api, read_unacked
 from .inspection.queues import configured_queues, every_queue
 from .inspection.report import Status, document, screen
-from .url import DEFAULT_URL, parse_url
 
 MAX_WINDOW = 3600.0
 
@@ -59,12 +57,18 @@ def parser() -> argparse.ArgumentParser:
     return parser
 
 
+def http_url(value: str) -> str:
+    """An argparse type: the base URL of an HTTP endpoint."""
+    problem = http_url_problem(value)
+    if problem:
+        raise argparse.ArgumentTypeError(f"{problem}, got {value!r}")
+    return value
+
+
 def _start(args: argparse.Namespace) -> int:
     path = args.config
     try:
-        config = load_config(path)
-        url = os.environ.get("RABBITMQ_URL") or DEFAULT_URL
-        targets = parse_url(url, os.environ.get("RABBITMQ_HEARTBEAT"))
+        config, targets = configured(path)
         api = management_api(args.management_url, targets[0])
         rows = configured_queues(config)
         read_depths(targets, every_queue(rows))
